@@ -1,0 +1,123 @@
+//! Parsers: one module per source format, each turning one line (text formats) or one JSON
+//! record (audit formats) into an [`Event`].
+//!
+//! The reading machinery (files, decompression, chunking, JSON containers, sniffing) lives
+//! outside this module; a parser only ever sees one record and a [`ParseCtx`].
+
+pub mod access;
+pub mod json;
+pub mod log4j;
+
+use confwatch_event::{Event, Origin};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why one record could not be read. Shown as `file:line: <message>`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    #[error("line is longer than the {max}-byte limit; skipped")]
+    LineTooLong { max: usize },
+    #[error("invalid UTF-8 (decoded with replacement characters)")]
+    InvalidUtf8,
+    #[error("does not match access-log pattern `{pattern}`: {detail}")]
+    PatternMismatch { pattern: String, detail: String },
+    #[error("bad timestamp `{0}`")]
+    BadTimestamp(String),
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("JSON record is not a {format} record: {detail}")]
+    Shape { format: &'static str, detail: String },
+    #[error("record is larger than the {max}-byte limit; skipped")]
+    RecordTooLarge { max: usize },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a parser made of one record.
+#[derive(Debug)]
+pub enum LineOutcome {
+    /// A normalised event.
+    Event(Box<Event>),
+    /// Not an error and not an event: a blank line, another logger's line, a stack-trace
+    /// continuation, an empty envelope.
+    Skip,
+    /// The record could not be read; counted and reported with its position.
+    Error(ParseError),
+}
+
+/// Per-thread state a parser may use: where the record is, and a small interner so that
+/// repeated strings (users, user agents, threads) share one allocation.
+pub struct ParseCtx {
+    file: Arc<str>,
+    line: u64,
+    interned: HashMap<Box<str>, Arc<str>>,
+}
+
+/// Interner entries kept before it is cleared, so memory stays bounded on hostile input.
+const INTERN_CAP: usize = 4096;
+/// Strings longer than this are not worth interning.
+const INTERN_MAX_LEN: usize = 512;
+
+impl ParseCtx {
+    pub fn new(file: Arc<str>) -> ParseCtx {
+        ParseCtx { file, line: 0, interned: HashMap::new() }
+    }
+
+    /// The file being read, as given or found.
+    pub fn file(&self) -> &Arc<str> {
+        &self.file
+    }
+
+    /// The 1-based line (or record) number being parsed.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    pub fn set_line(&mut self, line: u64) {
+        self.line = line;
+    }
+
+    /// The origin to stamp on an event made from the current record.
+    pub fn origin(&self) -> Origin {
+        Origin { file: Arc::clone(&self.file), line: self.line }
+    }
+
+    /// A shared copy of `s`, reusing an earlier allocation of the same text.
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if s.len() > INTERN_MAX_LEN {
+            return Arc::from(s);
+        }
+        if let Some(a) = self.interned.get(s) {
+            return Arc::clone(a);
+        }
+        if self.interned.len() >= INTERN_CAP {
+            self.interned.clear();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interned.insert(Box::from(s), Arc::clone(&a));
+        a
+    }
+}
+
+/// A parser of one line of a text format.
+pub trait LineParser: Send + Sync {
+    /// Parses one line (without its line terminator). `ctx` carries file and line number.
+    fn parse_line(&self, line: &str, ctx: &mut ParseCtx) -> LineOutcome;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intern_reuses_and_stays_bounded() {
+        let mut ctx = ParseCtx::new(Arc::from("f.log"));
+        let a = ctx.intern("alice");
+        let b = ctx.intern("alice");
+        assert!(Arc::ptr_eq(&a, &b));
+        for i in 0..(INTERN_CAP * 2) {
+            ctx.intern(&format!("u{i}"));
+        }
+        assert!(ctx.interned.len() <= INTERN_CAP);
+    }
+}
