@@ -16,7 +16,9 @@
 //!
 //! Field names serialise in `snake_case`; `docs/formats.md` documents them.
 
+pub mod alert;
 pub mod attack;
+pub mod finding;
 mod action;
 
 pub use action::{Action, ActionCategory};

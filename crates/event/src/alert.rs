@@ -1,0 +1,1 @@
+//! The alert model: what detection raises and every sink writes. (Owned by the detection work.)

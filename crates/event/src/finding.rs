@@ -1,0 +1,1 @@
+//! The finding model: what content scanning (and later permission audit) reports. (Owned by the scan work.)
