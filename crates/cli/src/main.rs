@@ -1,5 +1,56 @@
-//! The `confwatch` binary: parses flags and wires library crates together. No logic lives here.
+//! The `confwatch` binary: parses flags (clap) and wires library crates together.
+//! No detection or parsing logic lives here; each `cmd_*` module builds a pipeline from
+//! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
-fn main() {
-    println!("confwatch");
+mod cmd_events;
+mod cmd_hunt;
+mod cmd_rules;
+mod cmd_scan;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "confwatch",
+    version,
+    about = "Defends Atlassian Confluence against data mining (ATT&CK T1213.001)",
+    long_about = None,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the normalised events read from Confluence logs, or statistics about them.
+    Events(cmd_events::EventsArgs),
+    /// Hunt Confluence logs for data mining with the Sigma rule pack.
+    Hunt(cmd_hunt::HuntArgs),
+    /// List, validate, test or export the detection rules.
+    Rules(cmd_rules::RulesArgs),
+    /// Scan Confluence content (exports, REST, files) for secrets and sensitive material.
+    Scan(cmd_scan::ScanArgs),
+}
+
+/// Exit code for usage errors and fatal failures (documented in docs/exit-codes.md).
+pub const EXIT_FATAL: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Events(a) => cmd_events::run(a),
+        Command::Hunt(a) => cmd_hunt::run(a),
+        Command::Rules(a) => cmd_rules::run(a),
+        Command::Scan(a) => cmd_scan::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("confwatch: error: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
 }

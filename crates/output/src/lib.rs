@@ -6,3 +6,6 @@
 //! as attacker-controlled.
 
 pub mod csv_guard;
+pub mod alerts;
+pub mod findings;
+pub mod sarif;

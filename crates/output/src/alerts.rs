@@ -1,0 +1,1 @@
+//! Writers for alerts (being built).

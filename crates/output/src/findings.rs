@@ -1,0 +1,1 @@
+//! Writers for findings (being built).
