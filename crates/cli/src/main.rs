@@ -3,6 +3,7 @@
 //! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
 mod cmd_events;
+mod common;
 mod cmd_hunt;
 mod cmd_rules;
 mod cmd_scan;

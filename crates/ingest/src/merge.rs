@@ -1,0 +1,194 @@
+//! Time-ordered reading of many inputs: cluster nodes' files are merged by event time, and
+//! small disorder inside one file (Tomcat stamps a request when it starts but writes it when
+//! it ends) is repaired by a bounded reorder buffer.
+//!
+//! Memory stays bounded: a file is opened only when the merge reaches its first timestamp,
+//! so daily-rotated files of one node are read one after another, and each open file holds
+//! at most a few parsed batches.
+
+use crate::stats::{FileStats, RunStats};
+use crate::{Ingestor, Input, read};
+use confwatch_event::Event;
+use crossbeam_channel::Receiver;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Batches a file may have parsed ahead of the merge.
+const AHEAD: usize = 2;
+
+struct Stream {
+    rx: Receiver<Vec<Event>>,
+    buf: VecDeque<Event>,
+    handle: Option<JoinHandle<FileStats>>,
+    order: usize,
+}
+
+struct Held {
+    key: (i64, u64),
+    event: Event,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, o: &Self) -> bool {
+        self.key == o.key
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&o.key)
+    }
+}
+
+/// An iterator over the events of many inputs in time order.
+pub struct Ordered {
+    ing: Arc<Ingestor>,
+    /// Inputs not yet opened, by first timestamp (unknown first).
+    pending: VecDeque<(Option<i64>, usize, Input)>,
+    streams: Vec<Option<Stream>>,
+    heads: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    reorder: BinaryHeap<Reverse<Held>>,
+    seq: u64,
+    max_seen: i64,
+    stats: Vec<Option<FileStats>>,
+    draining: bool,
+}
+
+impl Ordered {
+    pub(crate) fn new(ing: Arc<Ingestor>, inputs: Vec<Input>) -> Ordered {
+        // Peek at first timestamps in parallel; stdin cannot be peeked (read once).
+        use rayon::prelude::*;
+        let firsts: Vec<Option<i64>> = inputs
+            .par_iter()
+            .map(|i| match i.kind {
+                crate::input::InputKind::Stdin => None,
+                _ => read::first_timestamp(&ing, i),
+            })
+            .collect();
+        let mut pending: Vec<(Option<i64>, usize, Input)> =
+            firsts.into_iter().zip(inputs).enumerate().map(|(k, (t, i))| (t, k, i)).collect();
+        pending.sort_by_key(|(t, k, _)| (t.is_some(), *t, *k));
+        let n = pending.len();
+        Ordered {
+            ing,
+            pending: pending.into(),
+            streams: (0..n).map(|_| None).collect(),
+            heads: BinaryHeap::new(),
+            reorder: BinaryHeap::new(),
+            seq: 0,
+            max_seen: i64::MIN,
+            stats: (0..n).map(|_| None).collect(),
+            draining: false,
+        }
+    }
+
+    fn open_next(&mut self) {
+        let Some((_, order, input)) = self.pending.pop_front() else { return };
+        let (tx, rx) = crossbeam_channel::bounded(AHEAD);
+        let ing = Arc::clone(&self.ing);
+        let handle = std::thread::spawn(move || {
+            ing.read_input(&input, &mut |batch| {
+                // A closed receiver means the consumer stopped early; keep counting.
+                let _ = tx.send(batch);
+            })
+        });
+        let mut s = Stream { rx, buf: VecDeque::new(), handle: Some(handle), order };
+        if self.refill(&mut s) {
+            if let Some(ev) = s.buf.front() {
+                self.seq += 1;
+                self.heads.push(Reverse((ev.epoch_ms(), self.seq, order)));
+            }
+            self.streams[order] = Some(s);
+        } else {
+            self.close(s);
+        }
+    }
+
+    /// Makes sure `s.buf` is not empty; false when the file is finished.
+    fn refill(&mut self, s: &mut Stream) -> bool {
+        while s.buf.is_empty() {
+            match s.rx.recv() {
+                Ok(batch) => s.buf.extend(batch),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    fn close(&mut self, mut s: Stream) {
+        if let Some(h) = s.handle.take() {
+            let stats = h.join().unwrap_or_else(|_| {
+                let mut f = FileStats::new("<internal>");
+                f.error(0, &"reader thread failed");
+                f
+            });
+            self.stats[s.order] = Some(stats);
+        }
+    }
+
+    /// Pulls the next event from the k-way merge of open files.
+    fn next_merged(&mut self) -> Option<Event> {
+        // Open every file whose first event is not later than the earliest open head.
+        while let Some((first, _, _)) = self.pending.front() {
+            let earliest = self.heads.peek().map(|Reverse((t, _, _))| *t);
+            match (first, earliest) {
+                (None, _) | (_, None) => self.open_next(),
+                (Some(f), Some(e)) if *f <= e => self.open_next(),
+                _ => break,
+            }
+        }
+        let Reverse((_, _, order)) = self.heads.pop()?;
+        let mut s = self.streams[order].take()?;
+        let ev = s.buf.pop_front()?;
+        if self.refill(&mut s) {
+            if let Some(next) = s.buf.front() {
+                self.seq += 1;
+                self.heads.push(Reverse((next.epoch_ms(), self.seq, order)));
+            }
+            self.streams[order] = Some(s);
+        } else {
+            self.close(s);
+        }
+        Some(ev)
+    }
+
+    /// Statistics for every input, in the order given. Reads whatever is left first.
+    pub fn finish(mut self) -> RunStats {
+        for _ in self.by_ref() {}
+        RunStats::from_files(self.stats.iter_mut().filter_map(Option::take).collect())
+    }
+}
+
+impl Iterator for Ordered {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        let lateness = self.ing.options.reorder_lateness_ms;
+        let cap = self.ing.options.reorder_capacity.max(1);
+        while !self.draining {
+            // Release the earliest held event once nothing earlier can still arrive.
+            if let Some(Reverse(h)) = self.reorder.peek()
+                && (h.key.0 <= self.max_seen.saturating_sub(lateness) || self.reorder.len() >= cap)
+            {
+                return self.reorder.pop().map(|Reverse(h)| h.event);
+            }
+            match self.next_merged() {
+                Some(ev) => {
+                    let t = ev.epoch_ms();
+                    self.max_seen = self.max_seen.max(t);
+                    self.seq += 1;
+                    self.reorder.push(Reverse(Held { key: (t, self.seq), event: ev }));
+                }
+                None => self.draining = true,
+            }
+        }
+        self.reorder.pop().map(|Reverse(h)| h.event)
+    }
+}

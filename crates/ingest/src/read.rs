@@ -1,0 +1,392 @@
+//! Reading one input from end to end: open, sniff, then either chunk lines and parse the
+//! chunks in parallel (text and JSON-lines formats) or stream a JSON document. Events come
+//! out in file order in batches; everything that went wrong is counted in [`FileStats`].
+
+use crate::chunk::{self, Chunk, Chunker};
+use crate::formats::{LineOutcome, LineParser, ParseCtx, ParseError, json, log4j::Log4jParser};
+use crate::input::{self, Input};
+use crate::jsondoc;
+use crate::sniff::{self, Detected};
+use crate::stats::FileStats;
+use crate::{IngestError, Ingestor};
+use confwatch_event::{Event, SourceFormat};
+use rayon::prelude::*;
+use serde_json::Value;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+/// Bytes of decompressed input examined to sniff the format.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// A file opened and recognised, ready to be read.
+pub struct Opened {
+    pub input: Input,
+    pub detected: Detected,
+    reader: Box<dyn Read + Send>,
+    compression: Option<&'static str>,
+}
+
+/// The parser for a chunk of lines.
+#[derive(Clone)]
+enum ChunkParser {
+    Line(Arc<dyn LineParser>),
+    Json,
+}
+
+/// Result of parsing one chunk.
+#[derive(Default)]
+struct Parsed {
+    events: Vec<Event>,
+    errors: Vec<(u64, ParseError)>,
+    /// A file-level verdict reached inside the chunk (JSON of another product).
+    unrecognised: Option<String>,
+    /// The format an envelope declares, for files whose envelopes hold no records.
+    container: Option<SourceFormat>,
+    records: u64,
+    skipped: u64,
+}
+
+/// Opens `input` and sniffs its format from the first [`SNIFF_BYTES`].
+pub fn open(ing: &Ingestor, input: &Input) -> Result<Opened, IngestError> {
+    let (mut reader, compression) = input::open(input, Arc::clone(&ing.progress.bytes))?;
+    let head = read_head(&mut reader, input)?;
+    let detected = sniff::sniff(&head, &input.display, &ing.access);
+    let reader: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(reader));
+    Ok(Opened { input: input.clone(), detected, reader, compression: compression.name() })
+}
+
+fn read_head(reader: &mut Box<dyn Read + Send>, input: &Input) -> Result<Vec<u8>, IngestError> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    match reader.take(SNIFF_BYTES as u64).read_to_end(&mut head) {
+        Ok(_) => Ok(head),
+        // A truncated or corrupt stream still yields what was decoded before the damage;
+        // the full read reports the error with its line.
+        Err(_) if !head.is_empty() => Ok(head),
+        Err(e) => Err(IngestError::Read { path: input.display.to_string(), source: e }),
+    }
+}
+
+/// The time of the first event of a line-based input, from its head only (used to open
+/// files lazily in time order). `None` when unknown.
+pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
+    let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (mut reader, _) = input::open(input, progress).ok()?;
+    let head = read_head(&mut reader, input).ok()?;
+    let detected = sniff::sniff(&head, &input.display, &ing.access);
+    let parser = match detected {
+        Detected::Access { parser, .. } => ChunkParser::Line(parser as Arc<dyn LineParser>),
+        Detected::Log4j { .. } => ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset))),
+        Detected::JsonLines => ChunkParser::Json,
+        _ => return None,
+    };
+    let end = memchr::memrchr(b'\n', &head).map_or(head.len(), |p| p + 1);
+    let chunk = Chunk { data: head[..end].to_vec(), first_line: 1, overlong: Vec::new() };
+    let parsed = parse_chunk(&chunk, &parser, &input.display, ing.options.max_line_len);
+    parsed.events.iter().map(Event::epoch_ms).min()
+}
+
+impl Opened {
+    /// Reads the whole input, calling `on_events` with each batch in file order. Never fails:
+    /// every problem is counted in the returned statistics.
+    pub fn read(self, ing: &Ingestor, on_events: &mut dyn FnMut(Vec<Event>)) -> FileStats {
+        let mut stats = FileStats::new(&self.input.display);
+        stats.compression = self.compression;
+        stats.variant = self.detected.variant();
+        let parser = match &self.detected {
+            Detected::Empty => return stats,
+            Detected::Binary => {
+                return unrecognised(stats, &self.input, "a binary file, not a text log".into());
+            }
+            Detected::Unknown(reason) => return unrecognised(stats, &self.input, reason.clone()),
+            Detected::Access { parser, .. } => {
+                stats.format = Some(SourceFormat::TomcatAccess);
+                ChunkParser::Line(Arc::clone(parser) as Arc<dyn LineParser>)
+            }
+            Detected::Log4j { security } => {
+                stats.format =
+                    Some(if *security { SourceFormat::SecurityLog } else { SourceFormat::AccessLogFilter });
+                ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset)))
+            }
+            Detected::JsonLines => ChunkParser::Json,
+            Detected::JsonDocument => {
+                read_json_document(self.reader, &self.input, &mut stats, on_events);
+                return stats;
+            }
+        };
+        read_lines(ing, self.reader, &self.input, parser, &mut stats, on_events);
+        stats
+    }
+}
+
+fn unrecognised(mut stats: FileStats, input: &Input, reason: String) -> FileStats {
+    if input.explicit {
+        stats.error(0, &reason);
+    } else {
+        stats.skipped_reason = Some(reason);
+    }
+    stats
+}
+
+fn read_lines(
+    ing: &Ingestor,
+    reader: Box<dyn Read + Send>,
+    input: &Input,
+    parser: ChunkParser,
+    stats: &mut FileStats,
+    on_events: &mut dyn FnMut(Vec<Event>),
+) {
+    let max_line = ing.options.max_line_len;
+    let batch = ing.options.parallel_chunks.max(1);
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, std::io::Error>>(batch);
+    let chunk_size = ing.options.chunk_size;
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut chunker = Chunker::new(reader, chunk_size, max_line);
+            loop {
+                match chunker.next_chunk() {
+                    Ok(Some(c)) => {
+                        if tx.send(Ok(c)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        let file = Arc::clone(&input.display);
+        let mut stop = false;
+        while !stop {
+            // Take what is ready (at least one chunk), parse it in parallel, emit in order.
+            let Ok(first) = rx.recv() else { break };
+            let mut pending = vec![first];
+            while pending.len() < batch {
+                match rx.try_recv() {
+                    Ok(c) => pending.push(c),
+                    Err(_) => break,
+                }
+            }
+            let mut chunks = Vec::with_capacity(pending.len());
+            let mut read_error = None;
+            for c in pending {
+                match c {
+                    Ok(c) => chunks.push(c),
+                    Err(e) => read_error = Some(e),
+                }
+            }
+            let results: Vec<Parsed> = chunks
+                .par_iter()
+                .map(|c| parse_chunk(c, &parser, &file, max_line))
+                .collect();
+            for (chunk, parsed) in chunks.iter().zip(results) {
+                for &line in &chunk.overlong {
+                    stats.records += 1;
+                    stats.parse_error(line, &ParseError::LineTooLong { max: max_line });
+                }
+                stats.records += parsed.records;
+                stats.skipped += parsed.skipped;
+                if stats.format.is_none() {
+                    stats.format = parsed.container;
+                }
+                for (line, e) in &parsed.errors {
+                    stats.parse_error(*line, e);
+                }
+                for ev in &parsed.events {
+                    stats.event(ev);
+                }
+                if !parsed.events.is_empty() {
+                    on_events(parsed.events);
+                }
+                if let Some(reason) = parsed.unrecognised {
+                    if stats.events == 0 && stats.errors == 0 {
+                        let s = std::mem::replace(stats, FileStats::new(&input.display));
+                        *stats = unrecognised(s, input, reason);
+                    } else {
+                        stats.error(chunk.first_line, &reason);
+                    }
+                    stop = true;
+                    break;
+                }
+            }
+            if let Some(e) = read_error {
+                let line = stats.records + 1;
+                stats.error(line, &format!("read error, the rest of the file is lost: {e}"));
+                stop = true;
+            }
+        }
+        // Dropping the receiver ends the reader thread if we stopped early.
+        drop(rx);
+    });
+}
+
+fn parse_chunk(chunk: &Chunk, parser: &ChunkParser, file: &Arc<str>, max_line: usize) -> Parsed {
+    let mut out = Parsed::default();
+    let mut ctx = ParseCtx::new(Arc::clone(file));
+    for (n, raw) in chunk::lines(chunk) {
+        ctx.set_line(n);
+        if raw.len() > max_line {
+            out.records += 1;
+            out.errors.push((n, ParseError::LineTooLong { max: max_line }));
+            continue;
+        }
+        let decoded: String;
+        let line: &str = match std::str::from_utf8(raw) {
+            Ok(s) => s,
+            Err(_) => {
+                // Keep the event: an attacker must not hide requests behind one bad byte.
+                out.errors.push((n, ParseError::InvalidUtf8));
+                decoded = String::from_utf8_lossy(raw).into_owned();
+                &decoded
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.records += 1;
+        match parser {
+            ChunkParser::Line(p) => match p.parse_line(line, &mut ctx) {
+                LineOutcome::Event(ev) => out.events.push(*ev),
+                LineOutcome::Skip => out.skipped += 1,
+                LineOutcome::Error(e) => out.errors.push((n, e)),
+            },
+            ChunkParser::Json => {
+                if let Some(reason) = parse_json_line(line, &mut ctx, &mut out) {
+                    out.unrecognised = Some(reason);
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parses one JSON line: a record, an array of records or an envelope. Returns a reason when
+/// the line is JSON of some other product.
+fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed) -> Option<String> {
+    let n = ctx.line();
+    let v: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            out.errors.push((n, ParseError::Json(e.to_string())));
+            return None;
+        }
+    };
+    if !sniff::is_confluence_json(&v) {
+        if out.events.is_empty() {
+            return Some(format!(
+                "JSON that is not a Confluence or Atlassian audit format ({})",
+                sniff::describe_keys(&v)
+            ));
+        }
+        out.errors.push((n, ParseError::Shape { format: "audit", detail: sniff::describe_keys(&v) }));
+        return None;
+    }
+    if out.container.is_none()
+        && let Value::Object(map) = &v
+    {
+        out.container = map.keys().find_map(|k| json::envelope_key(k));
+    }
+    for_each_record(v, &mut |rec, fmt| {
+        let Some(fmt) = fmt else {
+            out.errors.push((n, ParseError::Shape { format: "audit", detail: sniff::describe_keys(&rec) }));
+            return;
+        };
+        match json::parse_record(fmt, &rec, ctx) {
+            LineOutcome::Event(ev) => out.events.push(*ev),
+            LineOutcome::Skip => out.skipped += 1,
+            LineOutcome::Error(e) => out.errors.push((n, e)),
+        }
+    });
+    None
+}
+
+/// Calls `f` for each record inside a JSON value (itself, array items or envelope items),
+/// with its format: detected from the record, else the envelope's, else `None`.
+fn for_each_record(v: Value, f: &mut dyn FnMut(Value, Option<SourceFormat>)) {
+    if let Some(fmt) = json::detect_record(&v) {
+        f(v, Some(fmt));
+        return;
+    }
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                let fmt = json::detect_record(&item);
+                f(item, fmt);
+            }
+        }
+        Value::Object(map) => {
+            for (k, val) in map {
+                if let (Some(env), Value::Array(items)) = (json::envelope_key(&k), val) {
+                    for item in items {
+                        let fmt = json::detect_record(&item).or(Some(env));
+                        f(item, fmt);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn read_json_document(
+    reader: Box<dyn Read + Send>,
+    input: &Input,
+    stats: &mut FileStats,
+    on_events: &mut dyn FnMut(Vec<Event>),
+) {
+    let mut ctx = ParseCtx::new(Arc::clone(&input.display));
+    let mut batch = Vec::new();
+    let mut verdict: Option<String> = None;
+    let is_env = |k: &str| json::envelope_key(k).is_some();
+    let result = jsondoc::stream_document(reader, &is_env, &mut |rec: jsondoc::Record<'_>| {
+        stats.records += 1;
+        ctx.set_line(rec.line);
+        let container_fmt = rec.envelope.and_then(json::envelope_key);
+        if stats.format.is_none() {
+            stats.format = container_fmt;
+        }
+        let fmt = match json::detect_record(&rec.value).or(container_fmt) {
+            Some(f) => f,
+            None => {
+                if stats.events == 0 {
+                    verdict = Some(format!(
+                        "JSON that is not a Confluence or Atlassian audit format ({})",
+                        sniff::describe_keys(&rec.value)
+                    ));
+                    return false;
+                }
+                stats.parse_error(
+                    rec.line,
+                    &ParseError::Shape { format: "audit", detail: sniff::describe_keys(&rec.value) },
+                );
+                return true;
+            }
+        };
+        match json::parse_record(fmt, &rec.value, &mut ctx) {
+            LineOutcome::Event(ev) => {
+                stats.event(&ev);
+                batch.push(*ev);
+                if batch.len() >= 4096 {
+                    on_events(std::mem::take(&mut batch));
+                }
+            }
+            LineOutcome::Skip => stats.skipped += 1,
+            LineOutcome::Error(e) => stats.parse_error(rec.line, &e),
+        }
+        true
+    });
+    if !batch.is_empty() {
+        on_events(batch);
+    }
+    if let Some(reason) = verdict {
+        let s = std::mem::replace(stats, FileStats::new(&input.display));
+        *stats = unrecognised(s, input, reason);
+        return;
+    }
+    if let Err(e) = result {
+        stats.parse_error(e.line, &ParseError::Json(e.message));
+    }
+}

@@ -1,0 +1,161 @@
+//! Per-file and per-run statistics: what `confwatch events --stats` prints and what every
+//! command uses to report bad input.
+
+use crate::formats::ParseError;
+use chrono::{DateTime, FixedOffset};
+use confwatch_event::{Event, SourceFormat};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// Error examples kept per file; the rest are only counted.
+pub const ERROR_EXAMPLES: usize = 5;
+/// Distinct users tracked per file before counting stops growing (hostile input).
+const USER_CAP: usize = 1_000_000;
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStats {
+    pub path: String,
+    /// The format of its records (`tomcat-access`, `dc-audit-file`, …), `null` when none was
+    /// recognised.
+    pub format: Option<SourceFormat>,
+    /// Finer detail: the access-log pattern preset (`installer`, `xff`, `docker`, `custom`),
+    /// `json-lines`, `json-document`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<&'static str>,
+    /// Lines (or JSON records) read.
+    pub records: u64,
+    pub events: u64,
+    /// Records that are neither events nor errors (other loggers, stack traces, blank lines).
+    pub skipped: u64,
+    pub errors: u64,
+    /// The first errors, as `file:line: reason`.
+    pub error_examples: Vec<String>,
+    /// Set when the whole file was passed over (found in a folder but not a Confluence log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_reason: Option<String>,
+    pub users: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_event: Option<DateTime<FixedOffset>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<DateTime<FixedOffset>>,
+    #[serde(skip)]
+    user_set: HashSet<String>,
+}
+
+impl FileStats {
+    pub fn new(path: &str) -> FileStats {
+        FileStats {
+            path: path.to_string(),
+            format: None,
+            variant: None,
+            compression: None,
+            records: 0,
+            events: 0,
+            skipped: 0,
+            errors: 0,
+            error_examples: Vec::new(),
+            skipped_reason: None,
+            users: 0,
+            first_event: None,
+            last_event: None,
+            user_set: HashSet::new(),
+        }
+    }
+
+    /// Counts an error at `line` (0 when the error concerns the whole file).
+    pub fn error(&mut self, line: u64, err: &dyn std::fmt::Display) {
+        self.errors += 1;
+        if self.error_examples.len() < ERROR_EXAMPLES {
+            if line == 0 {
+                self.error_examples.push(format!("{}: {err}", self.path));
+            } else {
+                self.error_examples.push(format!("{}:{line}: {err}", self.path));
+            }
+        }
+    }
+
+    pub fn parse_error(&mut self, line: u64, err: &ParseError) {
+        self.error(line, err);
+    }
+
+    pub fn event(&mut self, ev: &Event) {
+        self.events += 1;
+        if self.format.is_none() {
+            self.format = Some(ev.format);
+        }
+        let t = ev.timestamp;
+        if self.first_event.is_none_or(|f| t < f) {
+            self.first_event = Some(t);
+        }
+        if self.last_event.is_none_or(|l| t > l) {
+            self.last_event = Some(t);
+        }
+        if let Some(u) = &ev.user
+            && self.user_set.len() < USER_CAP
+            && !self.user_set.contains(&**u)
+        {
+            self.user_set.insert(u.to_string());
+            self.users = self.user_set.len() as u64;
+        }
+    }
+
+    /// The distinct users seen (bounded).
+    pub fn user_names(&self) -> &HashSet<String> {
+        &self.user_set
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RunStats {
+    pub files_read: u64,
+    pub files_skipped: u64,
+    pub records: u64,
+    pub events: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub users: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_event: Option<DateTime<FixedOffset>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<DateTime<FixedOffset>>,
+    pub files: Vec<FileStats>,
+}
+
+impl RunStats {
+    /// Builds the run totals from per-file statistics (kept in the given order).
+    pub fn from_files(files: Vec<FileStats>) -> RunStats {
+        let mut run = RunStats::default();
+        let mut users: HashSet<&str> = HashSet::new();
+        for f in &files {
+            if f.skipped_reason.is_some() {
+                run.files_skipped += 1;
+            } else {
+                run.files_read += 1;
+            }
+            run.records += f.records;
+            run.events += f.events;
+            run.skipped += f.skipped;
+            run.errors += f.errors;
+            if users.len() < USER_CAP {
+                users.extend(f.user_set.iter().map(String::as_str));
+            }
+            if let Some(t) = f.first_event
+                && run.first_event.is_none_or(|r| t < r)
+            {
+                run.first_event = Some(t);
+            }
+            if let Some(t) = f.last_event
+                && run.last_event.is_none_or(|r| t > r)
+            {
+                run.last_event = Some(t);
+            }
+        }
+        run.users = users.len() as u64;
+        run.files = files;
+        run
+    }
+}
