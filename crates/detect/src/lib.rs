@@ -1,0 +1,2 @@
+//! # confwatch-detect: Sigma detection over confwatch events
+pub mod view;
