@@ -1,7 +1,196 @@
-//! The one URL → action classifier. (Stub: being implemented.)
+//! The one URL → action classifier.
+//!
+//! Owns the meaning of a web request: from method, request target (path + query as logged,
+//! or an absolute URL from `AccessLogFilter` lines) and HTTP status it derives the
+//! [`Action`], the [`Outcome`], the Confluence object (space key, page id, title, attachment,
+//! version), the decoded search text and what a REST read asked for ([`RestRead`]).
+//! Every parser calls [`classify_into`]; nothing after ingestion looks at a URL again.
+//!
+//! Design: the target is split once into at most [`MAX_SEGMENTS`] path segments on the
+//! stack and dispatched with slice patterns (`routes`), so a call does no regex work and
+//! allocates only for the decoded fields it returns. Data Center (`/display/…`), Cloud
+//! (`/wiki/…`) and context-path installs (`/confluence/…`, detected by a known route in
+//! the second segment) share the same routes. `docs/url-classes.md` is the user-facing
+//! table of routes.
 
-use confwatch_event::Event;
+mod query;
+mod routes;
+
+#[cfg(test)]
+mod tests;
+
+use confwatch_event::{Action, Event, ObjectRef, Outcome, RestRead};
+
+/// Path segments looked at; deeper paths keep their first segments (no route needs more).
+pub const MAX_SEGMENTS: usize = 12;
+
+/// What a web request means, as derived from its method, target and status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    pub action: Action,
+    pub outcome: Outcome,
+    pub object: ObjectRef,
+    /// Decoded search text (`queryString=`, `text=`, `query=`, or the CQL's quoted terms).
+    pub search_query: Option<String>,
+    /// Set for REST API calls (`/rest/api/…` v1, `/api/v2/…` v2).
+    pub rest: Option<RestRead>,
+}
+
+impl Classification {
+    fn new() -> Classification {
+        Classification {
+            action: Action::Other,
+            outcome: Outcome::Unknown,
+            object: ObjectRef::default(),
+            search_query: None,
+            rest: None,
+        }
+    }
+}
 
 /// Fills `action`, `outcome`, `object`, `search_query` and `rest` of a web-request event
-/// from its `method`, `url` and `status`.
-pub fn classify_into(_ev: &mut Event) {}
+/// from its `method`, `url` and `status`. Events without a `url` are left unchanged.
+pub fn classify_into(ev: &mut Event) {
+    let Some(url) = ev.url.as_deref() else {
+        return;
+    };
+    let c = classify(ev.method.as_deref(), url, ev.status);
+    ev.action = c.action;
+    ev.outcome = c.outcome;
+    ev.object = c.object;
+    ev.search_query = c.search_query;
+    ev.rest = c.rest;
+}
+
+/// Classifies one request. `target` is the path and query as logged, or an absolute
+/// `http(s)://host[:port]/…` URL. Never panics; unknown targets give [`Action::Other`]
+/// (or [`Action::RestOther`] under `/rest/`).
+pub fn classify(method: Option<&str>, target: &str, status: Option<u16>) -> Classification {
+    let mut c = Classification::new();
+    let raw = target.trim();
+    let target = strip_origin(raw);
+    // `-`, `*` (OPTIONS) or an empty field: nothing to classify.
+    if raw.is_empty() || !(target.is_empty() || target.starts_with(['/', '?'])) {
+        c.outcome = routes::OutcomeRule::Http.outcome(status);
+        return c;
+    }
+    // The fragment is never sent by browsers; when present it is noise.
+    let target = target.split_once('#').map_or(target, |(t, _)| t);
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = strip_path_params(path);
+
+    let mut buf = [""; MAX_SEGMENTS];
+    let mut n = 0;
+    for (slot, seg) in buf
+        .iter_mut()
+        .zip(path.split('/').filter(|s| !s.is_empty()))
+    {
+        *slot = seg;
+        n += 1;
+    }
+    let segs = strip_context(buf.get(..n).unwrap_or(&[]));
+
+    let req = routes::Req {
+        method: routes::Method::parse(method),
+        segs,
+        query,
+    };
+    let rule = if has_exploit_marker(target) {
+        c.action = Action::ExploitAttempt;
+        routes::OutcomeRule::Http
+    } else {
+        routes::route(&req, &mut c)
+    };
+    c.outcome = rule.outcome(status);
+    c
+}
+
+/// Removes `scheme://authority` from absolute URLs; other targets are returned unchanged.
+fn strip_origin(t: &str) -> &str {
+    for scheme in ["http://", "https://"] {
+        let matches = t
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+        if matches {
+            let rest = t.get(scheme.len()..).unwrap_or("");
+            return match rest.find(['/', '?', '#']) {
+                Some(i) => rest.get(i..).unwrap_or(""),
+                None => "",
+            };
+        }
+    }
+    t
+}
+
+/// Drops a `;jsessionid=…` path parameter (Tomcat URL rewriting).
+fn strip_path_params(path: &str) -> &str {
+    match path.find(";jsessionid=") {
+        Some(i) => path.get(..i).unwrap_or(path),
+        None => path,
+    }
+}
+
+/// First path segments that are Confluence routes (used to recognise a context path).
+fn is_known_root(seg: &str) -> bool {
+    matches!(
+        seg,
+        "display"
+            | "pages"
+            | "spaces"
+            | "rest"
+            | "api"
+            | "download"
+            | "s"
+            | "images"
+            | "styles"
+            | "includes"
+            | "admin"
+            | "plugins"
+            | "x"
+            | "json"
+            | "setup"
+            | "template"
+            | "users"
+            | "people"
+            | "search"
+            | "collector"
+            | "synchrony"
+            | "synchrony-proxy"
+            | "spacedirectory"
+            | "exportword"
+            | "status"
+            | "favicon.ico"
+            | "labels"
+            | "label"
+    ) || seg.ends_with(".action")
+}
+
+/// Removes a Cloud `/wiki` prefix or an installation context path (`/confluence/…`).
+fn strip_context<'a>(segs: &'a [&'a str]) -> &'a [&'a str] {
+    match segs {
+        ["wiki", rest @ ..] => rest,
+        // The bare context root redirects to the dashboard.
+        ["confluence"] => &[],
+        [first, second, rest @ ..] if !is_known_root(first) && is_known_root(second) => {
+            segs.get(1..).unwrap_or(rest)
+        }
+        _ => segs,
+    }
+}
+
+/// Injection or traversal markers that no browser produces: OGNL `${` (CVE-2022-26134 and
+/// relatives, raw or percent-encoded), Tomcat `..;/` bypasses, `/../` and `WEB-INF` probes.
+fn has_exploit_marker(target: &str) -> bool {
+    let b = target.as_bytes();
+    if memchr::memmem::find(b, b"${").is_some()
+        || memchr::memmem::find(b, b"..;").is_some()
+        || memchr::memmem::find(b, b"/../").is_some()
+        || memchr::memmem::find(b, b"WEB-INF").is_some()
+    {
+        return true;
+    }
+    memchr::memchr_iter(b'%', b).any(|i| {
+        b.get(i + 1..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"24%7b"))
+    })
+}
