@@ -223,3 +223,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use chrono::{Datelike, Timelike};
+    use proptest::prelude::*;
+
+    prop_compose! {
+        /// A valid instant (years 1000-9999, whole milliseconds) and a whole-minute offset
+        /// within ±23:59, the range `%z` can express.
+        fn arb_clf_time()(
+            secs in -30_610_224_000i64..253_402_214_400,
+            millis in 0u32..1000,
+            off_min in -(23 * 60 + 59)..=(23 * 60 + 59),
+        ) -> DateTime<FixedOffset> {
+            let off = FixedOffset::east_opt(off_min * 60).unwrap();
+            let utc = DateTime::<Utc>::from_timestamp(secs, millis * 1_000_000).unwrap();
+            utc.with_timezone(&off)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn clf_round_trips_instant_and_offset(t in arb_clf_time()) {
+            prop_assume!((1000..=9999).contains(&t.year()));
+            let whole = t.with_nanosecond(0).unwrap();
+            let text = whole.format("%d/%b/%Y:%H:%M:%S %z").to_string();
+            let back = parse_clf(&text).unwrap();
+            prop_assert_eq!(back, whole);
+            prop_assert_eq!(back.offset(), whole.offset());
+
+            let text = t.format("%d/%b/%Y:%H:%M:%S%.3f %z").to_string();
+            let back = parse_clf(&text).unwrap();
+            prop_assert_eq!(back, t);
+            prop_assert_eq!(back.offset().local_minus_utc(), t.offset().local_minus_utc());
+        }
+
+        #[test]
+        fn clf_never_panics(s in "\\PC{0,40}") {
+            let _ = parse_clf(&s);
+            let _ = parse_offset(&s);
+        }
+
+        #[test]
+        fn clf_never_panics_on_near_misses(s in "[0-9]{1,2}/[A-Za-z]{3}/[0-9]{1,5}:[0-9:. ]{0,14}[-+Z]?[0-9:]{0,6}") {
+            let _ = parse_clf(&s);
+        }
+    }
+}
