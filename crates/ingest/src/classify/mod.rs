@@ -20,6 +20,7 @@ mod routes;
 mod tests;
 
 use confwatch_event::{Action, Event, ObjectRef, Outcome, RestRead};
+use std::sync::LazyLock;
 
 /// Path segments looked at; deeper paths keep their first segments (no route needs more).
 pub const MAX_SEGMENTS: usize = 12;
@@ -180,17 +181,22 @@ fn strip_context<'a>(segs: &'a [&'a str]) -> &'a [&'a str] {
 
 /// Injection or traversal markers that no browser produces: OGNL `${` (CVE-2022-26134 and
 /// relatives, raw or percent-encoded), Tomcat `..;/` bypasses, `/../` and `WEB-INF` probes.
+/// One pass over the candidate bytes: this runs on every line.
 fn has_exploit_marker(target: &str) -> bool {
+    static WEB_INF: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("WEB-INF"));
     let b = target.as_bytes();
-    if memchr::memmem::find(b, b"${").is_some()
-        || memchr::memmem::find(b, b"..;").is_some()
-        || memchr::memmem::find(b, b"/../").is_some()
-        || memchr::memmem::find(b, b"WEB-INF").is_some()
-    {
-        return true;
-    }
-    memchr::memchr_iter(b'%', b).any(|i| {
-        b.get(i + 1..i + 6)
-            .is_some_and(|w| w.eq_ignore_ascii_case(b"24%7b"))
-    })
+    let at = |i: usize| b.get(i).copied();
+    let hit = memchr::memchr3_iter(b'$', b'.', b'%', b).any(|i| match at(i) {
+        Some(b'$') => at(i + 1) == Some(b'{'),
+        Some(b'.') => {
+            at(i + 1) == Some(b'.')
+                && (at(i + 2) == Some(b';')
+                    || (at(i + 2) == Some(b'/') && i.checked_sub(1).and_then(at) == Some(b'/')))
+        }
+        _ => b
+            .get(i + 1..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"24%7b")),
+    });
+    hit || WEB_INF.find(b).is_some()
 }

@@ -240,6 +240,10 @@ const CASES: &[Case] = &[
     Case { m: POST, url: "/template/aui/text-inline.vm", act: ExploitAttempt, ..C },
     Case { url: "/%24%7B%40java.lang.Runtime%40getRuntime%28%29.exec%28%22id%22%29%7D/", st: Some(302), act: ExploitAttempt, ..C },
     Case { url: "/s/..;/WEB-INF/web.xml", st: Some(404), act: ExploitAttempt, ..C },
+    Case { url: "/${(#a=@org.apache.commons.io.IOUtils@toString(@java.lang.Runtime@getRuntime().exec(\"id\").getInputStream()))}/", st: Some(302), act: ExploitAttempt, ..C },
+    Case { url: "/download/attachments/1/../../../etc/passwd", st: Some(400), act: ExploitAttempt, ..C },
+    Case { url: "/WEB-INF/web.xml", st: Some(404), act: ExploitAttempt, ..C },
+    Case { url: "/download/attachments/1/v1..2.txt", act: AttachmentDownload, id: Some(1), att: Some("v1..2.txt"), ..C },
 
     // --- content writes ------------------------------------------------------------------------
     Case { url: "/pages/createpage.action?spaceKey=HR", act: ContentEdit, key: Some("HR"), ..C },
