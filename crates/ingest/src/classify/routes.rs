@@ -108,7 +108,7 @@ use OutcomeRule::Http;
 pub(super) fn route(r: &Req<'_>, c: &mut Classification) -> OutcomeRule {
     let rule = match r.segs {
         [] | ["home"] => set(c, A::Dashboard),
-        ["display", rest @ ..] => display(r, rest, c),
+        ["display", rest @ ..] => display(rest, c),
         ["pages", name, ..] => pages(r, name, c),
         ["spaces", rest @ ..] => spaces(r, rest, c),
         ["rest", rest @ ..] => rest_api(r, rest, c),
@@ -181,7 +181,13 @@ fn page_params(q: &str, c: &mut Classification) {
 fn site_search(r: &Req<'_>, c: &mut Classification) -> OutcomeRule {
     c.search_query = param(r.query, "queryString")
         .or_else(|| param(r.query, "text"))
-        .and_then(decode_form_nonempty);
+        .and_then(decode_form_nonempty)
+        // Newer Data Center search pages carry only `cql=`.
+        .or_else(|| {
+            param(r.query, "cql")
+                .and_then(decode_form_nonempty)
+                .and_then(|cql| cql_search_text(&cql))
+        });
     c.object.space_key = param(r.query, "where")
         .or_else(|| param(r.query, "spaceKey"))
         .and_then(decode_form_nonempty)
@@ -226,7 +232,7 @@ fn root_action(r: &Req<'_>, name: &str, c: &mut Classification) -> OutcomeRule {
 }
 
 /// `/display/KEY`, `/display/KEY/Title`, `/display/KEY/YYYY/MM/DD/Title`, `/display/~user`.
-fn display(_r: &Req<'_>, rest: &[&str], c: &mut Classification) -> OutcomeRule {
+fn display(rest: &[&str], c: &mut Classification) -> OutcomeRule {
     let Some((key, tail)) = rest.split_first() else {
         return set(c, A::Other);
     };

@@ -140,6 +140,7 @@ const CASES: &[Case] = &[
     Case { url: "/search/searchsite.action?queryString=vpn", act: SiteSearch, q: Some("vpn"), ..C },
     Case { url: "/wiki/search?text=aws+keys", act: SiteSearch, q: Some("aws keys"), ..C },
     Case { url: "/dosearchsite.action?queryString=", act: SiteSearch, ..C },
+    Case { url: "/dosearchsite.action?cql=siteSearch+~+%22aws%20key%22+and+space+%3D+%22HR%22", act: SiteSearch, q: Some("aws key"), ..C },
     Case { url: "/rest/api/search?cql=siteSearch+~+%22password%22&limit=50", act: RestSearch, q: Some("password"), rest: Some((false, Some(50), None, 1)), ..C },
     Case { url: "/rest/api/content/search?cql=siteSearch+~+%22password%22", act: RestSearch, q: Some("password"), rest: Some(V1), ..C },
     Case { url: "/rest/api/content/search?cql=space%3DHR%20and%20type%3Dpage&expand=body.storage&limit=100&start=100", act: RestSearch, q: Some("space=HR and type=page"), rest: Some((true, Some(100), Some(100), 1)), ..C },
