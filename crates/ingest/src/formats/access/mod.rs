@@ -340,7 +340,9 @@ fn field_extent(
     } else if step.quoted {
         let end = quoted_extent(rest, after).ok_or(miss(idx, "no closing quote"))?;
         (0, end, end)
-    } else if step.code == Code::Request {
+    } else if step.code == Code::Request && after.first() == Some(&b' ') {
+        // Space-separated: the request's own spaces need the token heuristic. With any
+        // other separator the generic search below is exact.
         let end = request_extent(rest);
         (0, end, end)
     } else {

@@ -287,6 +287,57 @@ fn custom_pattern_with_session_and_request_id() {
 }
 
 #[test]
+fn presets_reject_each_others_lines() {
+    let docker_line =
+        "10.0.0.5 jdoe [17/Jun/2021:12:57:26 +0200] \"GET / HTTP/1.1\" 200 1 2 / t-1 \"UA\"";
+    let samples = [
+        ("installer", REAL_INSTALLER.lines().next().unwrap()),
+        ("xff", REAL_XFF.lines().next().unwrap()),
+        ("docker", docker_line),
+    ];
+    for (name, pat) in PRESETS {
+        let p = parser(pat);
+        for (sample_name, line) in samples {
+            assert_eq!(
+                p.matches_line(line),
+                *name == sample_name,
+                "{name} on {sample_name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn xff_elsewhere_and_other_separators() {
+    let p = parser("%a|%t|\"%{X-Forwarded-For}i\"|%r|%s|%{X-ASESSIONID}o");
+    let line = "10.9.9.9|[18/Dec/2020:12:57:26 +1100]|\"2001:db8::1, 10.9.9.9\"|GET /a b HTTP/1.1|404|ABC123";
+    let e = ev(&p, line);
+    assert_eq!(e.client_ip, Some("2001:db8::1".parse().unwrap()));
+    assert_eq!(e.peer_ip, Some(IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9))));
+    assert_eq!(e.forwarded_for.as_deref(), Some("2001:db8::1, 10.9.9.9"));
+    assert_eq!(e.url.as_deref(), Some("/a b"));
+    assert_eq!(e.status, Some(404));
+    assert_eq!(e.session_id.as_deref(), Some("ABC123"));
+    // A forwarded entry with a port, and a host name as first hop.
+    let e = ev(
+        &p,
+        "10.9.9.9|[18/Dec/2020:12:57:26 +1100]|\"198.51.100.4:51234\"|GET / HTTP/1.1|200|-",
+    );
+    assert_eq!(
+        e.client_ip,
+        Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 4)))
+    );
+    assert_eq!(e.session_id, None);
+    let e = ev(
+        &p,
+        "10.9.9.9|[18/Dec/2020:12:57:26 +1100]|\"unknown, 10.0.0.1\"|GET / HTTP/1.1|200|-",
+    );
+    assert_eq!(e.client_ip, None);
+    assert_eq!(e.client_host.as_deref(), Some("unknown"));
+    assert_eq!(e.peer_ip, Some(IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9))));
+}
+
+#[test]
 fn epoch_time_formats() {
     let e = ev(&parser("%{msec}t %h"), "1608256646000 ::1");
     assert_eq!(e.epoch_ms(), 1_608_256_646_000);
@@ -565,6 +616,52 @@ proptest! {
             prop_assert!(p.matches_line(&line), "{name}: {line}");
             f.check(name, &ev(&p, &line));
         }
+    }
+
+    #[test]
+    fn round_trip_shuffled_custom_pattern(
+        f in arb_fields(),
+        order in Just((0..9).collect::<Vec<usize>>()).prop_shuffle(),
+        session in "[A-F0-9]{8,32}",
+    ) {
+        // Fields in any order, space-separated, User-Agent last (it takes the rest).
+        let mut pat = Vec::new();
+        let mut line = Vec::new();
+        let req = format!("{} {} HTTP/1.1", f.method, f.uri());
+        for i in order {
+            let (code, value) = match i {
+                0 => ("%t", f.ts.format("[%d/%b/%Y:%H:%M:%S %z]").to_string()),
+                1 => ("%{X-AUSERNAME}o", f.user.clone().unwrap_or_else(|| "-".into())),
+                2 => ("%I", f.thread.clone()),
+                3 => ("%a", f.ip.to_string()),
+                4 => ("%s", f.status.to_string()),
+                5 => ("%b", f.bytes.to_string()),
+                6 => ("%D", f.duration.to_string()),
+                7 => ("%{X-ASESSIONID}o", session.clone()),
+                _ => ("\"%r\"", format!("\"{req}\"")),
+            };
+            pat.push(code);
+            line.push(value);
+        }
+        pat.push("%{User-Agent}i");
+        line.push(f.ua.clone());
+        let p = AccessLogParser::new(
+            &pat.join(" "),
+            AccessLogOptions { duration_unit: DurationUnit::Micros },
+        ).unwrap();
+        let e = ev(&p, &line.join(" "));
+        prop_assert_eq!(e.timestamp, f.ts);
+        prop_assert_eq!(e.user.as_deref(), f.user.as_deref());
+        prop_assert_eq!(e.thread.as_deref(), Some(f.thread.as_str()));
+        prop_assert_eq!(e.client_ip, Some(f.ip));
+        prop_assert_eq!(e.status, Some(f.status));
+        prop_assert_eq!(e.bytes, Some(f.bytes));
+        let d = e.duration_ms.unwrap();
+        prop_assert!((d - f64::from(f.duration) / 1000.0).abs() < 1e-9, "{d}");
+        prop_assert_eq!(e.session_id.as_deref(), Some(session.as_str()));
+        let uri = f.uri();
+        prop_assert_eq!(e.url.as_deref(), Some(uri.as_str()));
+        prop_assert_eq!(e.user_agent.as_deref(), Some(f.ua.as_str()));
     }
 
     #[test]
