@@ -23,6 +23,7 @@ const SETUP_ADMIN: &str = "/setup/setupadministrator.action";
 /// Longest remote-address token kept as a host name.
 const MAX_HOST_LEN: usize = 255;
 
+#[derive(Debug, Clone)]
 pub struct Log4jParser {
     offset: FixedOffset,
     setup_admin: memmem::Finder<'static>,
