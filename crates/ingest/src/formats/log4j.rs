@@ -312,6 +312,9 @@ mod tests {
         );
         assert_eq!(e.thread.as_deref(), Some("TP-Processor3"));
         assert_eq!(e.origin.line, 7);
+        // The URL classifier ran on the path.
+        assert_eq!(e.action, Action::PageView);
+        assert_eq!(e.object.space_key.as_deref(), Some("HOME"));
     }
 
     #[test]
