@@ -5,6 +5,7 @@
 //! walks the compiled steps over the line's bytes with `memchr`; the only allocations per
 //! line are the event and its owned strings.
 
+mod datefmt;
 mod pattern;
 mod server_xml;
 #[cfg(test)]
@@ -14,6 +15,7 @@ use super::{LineOutcome, LineParser, ParseCtx, ParseError};
 use crate::time;
 use chrono::{DateTime, FixedOffset};
 use confwatch_event::{Event, SourceFormat};
+use datefmt::DateFormat;
 use pattern::{Code, Compiled, Step, TimeKind};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -104,7 +106,7 @@ type Text<'a> = Option<(&'a str, bool)>;
 /// The fields of one line as slices of it, before conversion.
 #[derive(Default)]
 struct Raw<'a> {
-    ts: Option<(TimeKind, &'a str)>,
+    ts: Option<(TimeKind, &'a str, Option<&'a DateFormat>)>,
     host: Option<&'a str>,
     addr: Option<&'a str>,
     xff: Option<&'a str>,
@@ -306,10 +308,8 @@ fn field_extent(
     line: &str,
     pos: usize,
 ) -> Result<(usize, usize, usize), Mismatch> {
-    let rest = line
-        .get(pos..)
-        .ok_or(miss(idx, "line ended early"))?
-        .as_bytes();
+    let rest_str = line.get(pos..).ok_or(miss(idx, "line ended early"))?;
+    let rest = rest_str.as_bytes();
     let after = step.after.as_bytes();
     // (value start, value end, where `after` must start), relative to `rest`.
     let (vs, ve, lit_at) = if step.code == Code::Time(TimeKind::Clf) {
@@ -318,6 +318,14 @@ fn field_extent(
         }
         let close = memchr::memchr(b']', rest).ok_or(miss(idx, "no `]` closing the timestamp"))?;
         (1, close, close + 1)
+    } else if step.code == Code::Time(TimeKind::Custom) {
+        // A formatted time may hold spaces: read it to learn where it ends.
+        let (_, n) = step
+            .date
+            .as_ref()
+            .and_then(|d| d.parse_prefix(rest_str))
+            .ok_or(miss(idx, "time does not match the pattern's date format"))?;
+        (0, n, n)
     } else if after.is_empty() && step.code == Code::UrlPath && !step.after_is_end {
         // `%U%q`: the path stops where the query (or the enclosing text) starts.
         let end = rest
@@ -366,11 +374,11 @@ fn field_extent(
     Ok((pos + vs, pos + ve, pos + lit_at + after.len()))
 }
 
-fn store<'a>(raw: &mut Raw<'a>, idx: usize, step: &Step, v: &'a str) -> Result<(), Mismatch> {
+fn store<'a>(raw: &mut Raw<'a>, idx: usize, step: &'a Step, v: &'a str) -> Result<(), Mismatch> {
     match step.code {
         Code::Time(kind) => {
             if raw.ts.is_none() {
-                raw.ts = Some((kind, v));
+                raw.ts = Some((kind, v, step.date.as_ref()));
             }
         }
         Code::RemoteHost => raw.host = present(v),
@@ -454,8 +462,12 @@ fn parse_clf_cached(v: &str) -> Option<DateTime<FixedOffset>> {
     Some(ts)
 }
 
-fn timestamp(kind: TimeKind, v: &str) -> Option<DateTime<FixedOffset>> {
+fn timestamp(kind: TimeKind, v: &str, date: Option<&DateFormat>) -> Option<DateTime<FixedOffset>> {
     match kind {
+        TimeKind::Custom => date?
+            .parse_prefix(v)
+            .filter(|(_, n)| *n == v.len())
+            .map(|(t, _)| t),
         TimeKind::Clf => parse_clf_cached(v),
         TimeKind::EpochSec => {
             time::from_epoch_ms(i64::try_from(parse_u64(v)?).ok()?.checked_mul(1000)?)
@@ -483,12 +495,12 @@ impl AccessLogParser {
     /// included? Allocates nothing.
     pub fn matches_line(&self, line: &str) -> bool {
         match self.scan(trim_line(line)) {
-            Ok(raw) => raw.ts.is_some_and(|(k, v)| timestamp(k, v).is_some()),
+            Ok(raw) => raw.ts.is_some_and(|(k, v, d)| timestamp(k, v, d).is_some()),
             Err(_) => false,
         }
     }
 
-    fn scan<'a>(&self, line: &'a str) -> Result<Raw<'a>, Mismatch> {
+    fn scan<'a>(&'a self, line: &'a str) -> Result<Raw<'a>, Mismatch> {
         let c = &self.compiled;
         if !starts_with(line.as_bytes(), c.lead.as_bytes()) {
             return Err(Mismatch {
@@ -596,13 +608,13 @@ impl LineParser for AccessLogParser {
             Ok(raw) => raw,
             Err(m) => return self.mismatch(&m),
         };
-        let Some((kind, tv)) = raw.ts else {
+        let Some((kind, tv, date)) = raw.ts else {
             return self.mismatch(&Mismatch {
                 step: None,
                 reason: "no timestamp",
             });
         };
-        let Some(ts) = timestamp(kind, tv) else {
+        let Some(ts) = timestamp(kind, tv, date) else {
             return LineOutcome::Error(ParseError::BadTimestamp(tv.to_string()));
         };
         LineOutcome::Event(Box::new(self.build(&raw, ts, ctx)))

@@ -1,6 +1,7 @@
 //! Compiles a Tomcat `AccessLogValve` `pattern` string into the list of steps the line
 //! scanner walks: one step per `%` code, each carrying the literal text that follows it.
 
+use super::datefmt::DateFormat;
 use super::{DurationUnit, PatternError};
 use memchr::memmem;
 
@@ -18,6 +19,8 @@ pub enum TimeKind {
     EpochSec,
     /// Milliseconds since the epoch (`%{msec}t`).
     EpochMs,
+    /// A `SimpleDateFormat` string; the step's `date` holds it.
+    Custom,
 }
 
 /// What a field means to confwatch. Codes that carry nothing the event model keeps are
@@ -64,7 +67,7 @@ pub enum Code {
 impl Code {
     /// True when the value delimits itself, so no literal is needed after it.
     fn self_delimiting(self) -> bool {
-        matches!(self, Code::Time(TimeKind::Clf))
+        matches!(self, Code::Time(TimeKind::Clf | TimeKind::Custom))
     }
 
     /// True when this code may be written directly before `next`: `%U%q` is the usual way
@@ -89,6 +92,8 @@ pub struct Step {
     pub finder: memmem::Finder<'static>,
     /// `after` is the very end of the pattern.
     pub after_is_end: bool,
+    /// The date format of a `TimeKind::Custom` field.
+    pub date: Option<DateFormat>,
 }
 
 /// A compiled pattern.
@@ -101,7 +106,7 @@ pub struct Compiled {
 
 enum Elem {
     Lit(String),
-    Field(Code, String),
+    Field(Code, String, Option<DateFormat>),
 }
 
 /// Expands Tomcat's `common`/`combined` aliases.
@@ -126,7 +131,7 @@ fn header_code(name: &str, kind: char) -> Code {
     }
 }
 
-fn time_code(fmt: &str) -> Result<Code, PatternError> {
+fn time_code(fmt: &str) -> Result<(Code, Option<DateFormat>), PatternError> {
     // Tomcat accepts a `begin:`/`end:` prefix (request start or end); both are the same
     // instant for our purposes, within the request's duration.
     let f = fmt
@@ -134,12 +139,12 @@ fn time_code(fmt: &str) -> Result<Code, PatternError> {
         .or_else(|| fmt.strip_prefix("end:"))
         .unwrap_or(fmt);
     match f {
-        "" | "begin" | "end" => Ok(Code::Time(TimeKind::Clf)),
-        "sec" => Ok(Code::Time(TimeKind::EpochSec)),
-        "msec" => Ok(Code::Time(TimeKind::EpochMs)),
+        "" | "begin" | "end" => Ok((Code::Time(TimeKind::Clf), None)),
+        "sec" => Ok((Code::Time(TimeKind::EpochSec), None)),
+        "msec" => Ok((Code::Time(TimeKind::EpochMs), None)),
         // Only the millisecond part of the time: not an instant on its own.
-        "msec_frac" => Ok(Code::Opaque),
-        _ => Err(PatternError::UnsupportedTimeFormat(fmt.to_string())),
+        "msec_frac" => Ok((Code::Opaque, None)),
+        _ => Ok((Code::Time(TimeKind::Custom), Some(DateFormat::compile(f)?))),
     }
 }
 
@@ -190,7 +195,7 @@ fn tokenize(pattern: &str, unit: DurationUnit) -> Result<Vec<Elem>, PatternError
             lit.push('%');
             break;
         };
-        let (code, label) = if next == '{' {
+        let (code, label, date) = if next == '{' {
             let arg_start = start + 1;
             let mut arg_end = None;
             for (i, ch) in chars.by_ref() {
@@ -208,21 +213,21 @@ fn tokenize(pattern: &str, unit: DurationUnit) -> Result<Vec<Elem>, PatternError
                     "`%{{{arg}}}` has no type letter"
                 )));
             };
-            let code = match kind {
-                'i' | 'o' | 'c' => header_code(arg, kind),
+            let (code, date) = match kind {
+                'i' | 'o' | 'c' => (header_code(arg, kind), None),
                 't' => time_code(arg)?,
-                'T' => elapsed_code(arg),
+                'T' => (elapsed_code(arg), None),
                 // %{xxx}r, %{xxx}s, %{xxx}p, %{xxx}L and unknown types: opaque.
-                _ => Code::Opaque,
+                _ => (Code::Opaque, None),
             };
-            (code, format!("%{{{arg}}}{kind}"))
+            (code, format!("%{{{arg}}}{kind}"), date)
         } else {
-            (single_code(next, unit), format!("%{next}"))
+            (single_code(next, unit), format!("%{next}"), None)
         };
         if !lit.is_empty() {
             out.push(Elem::Lit(std::mem::take(&mut lit)));
         }
-        out.push(Elem::Field(code, label));
+        out.push(Elem::Field(code, label, date));
     }
     if !lit.is_empty() {
         out.push(Elem::Lit(lit));
@@ -245,10 +250,10 @@ pub fn compile(pattern: &str, unit: DurationUnit) -> Result<Compiled, PatternErr
                 }
                 prev_lit_quote = s.ends_with('"');
             }
-            Elem::Field(code, label) => {
+            Elem::Field(code, label, date) => {
                 let (after, after_is_end) = match elems.get(i + 1) {
                     Some(Elem::Lit(s)) => (s.clone(), i + 2 == n),
-                    Some(Elem::Field(next_code, next)) => {
+                    Some(Elem::Field(next_code, next, _)) => {
                         if !code.may_precede(*next_code) {
                             return Err(PatternError::Adjacent(label.clone(), next.clone()));
                         }
@@ -265,6 +270,7 @@ pub fn compile(pattern: &str, unit: DurationUnit) -> Result<Compiled, PatternErr
                     after: after.into_boxed_str(),
                     finder,
                     after_is_end,
+                    date: date.clone(),
                 });
                 prev_lit_quote = false;
             }
@@ -324,8 +330,8 @@ mod tests {
             PatternError::Adjacent(a, b) if a == "%h" && b == "%s"
         ));
         assert!(matches!(
-            compile("%{yyyy-MM-dd}t %h", DurationUnit::Millis).unwrap_err(),
-            PatternError::UnsupportedTimeFormat(f) if f == "yyyy-MM-dd"
+            compile("%{EEE yyyy-MM-dd}t %h", DurationUnit::Millis).unwrap_err(),
+            PatternError::UnsupportedTimeFormat(f) if f == "EEE yyyy-MM-dd"
         ));
         assert!(matches!(
             compile("%t %{Referer", DurationUnit::Millis),

@@ -338,6 +338,23 @@ fn xff_elsewhere_and_other_separators() {
 }
 
 #[test]
+fn simple_date_format_time() {
+    let p = parser("%{yyyy-MM-dd HH:mm:ss.SSS Z}t %h \"%r\" %s");
+    let e = ev(
+        &p,
+        "2021-06-17 12:57:26.042 +0200 10.0.0.1 \"GET / HTTP/1.1\" 200",
+    );
+    assert_eq!(e.timestamp.to_rfc3339(), "2021-06-17T12:57:26.042+02:00");
+    assert_eq!(e.status, Some(200));
+    let d = mismatch(&p, "2021-06-17 12:57 +0200 10.0.0.1 \"GET / HTTP/1.1\" 200");
+    assert!(d.contains("date format"), "{d}");
+    // Directly followed by another field: the format says where the time ends.
+    let e = ev(&parser("%{end:yyyyMMddHHmmss}t%h"), "20210617125726::1");
+    assert_eq!(e.timestamp.to_rfc3339(), "2021-06-17T12:57:26+00:00");
+    assert_eq!(e.client_ip, Some(localhost6()));
+}
+
+#[test]
 fn epoch_time_formats() {
     let e = ev(&parser("%{msec}t %h"), "1608256646000 ::1");
     assert_eq!(e.epoch_ms(), 1_608_256_646_000);
