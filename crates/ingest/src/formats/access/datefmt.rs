@@ -188,6 +188,33 @@ impl DateFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_trips_with_offset(
+            secs in 0i64..4_102_444_800,
+            millis in 0u32..1000,
+            off_min in -(14 * 60)..=(14 * 60),
+        ) {
+            let off = FixedOffset::east_opt(off_min * 60).unwrap();
+            let t = DateTime::from_timestamp(secs, millis * 1_000_000).unwrap().with_timezone(&off);
+            let iso = DateFormat::compile("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").unwrap();
+            let text = t.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string();
+            prop_assert_eq!(iso.parse_prefix(&text), Some((t, text.len())));
+            let clfish = DateFormat::compile("dd/MMM/yyyy:HH:mm:ss Z").unwrap();
+            let whole = t.with_timezone(&off) - chrono::Duration::milliseconds(i64::from(millis));
+            let text = whole.format("%d/%b/%Y:%H:%M:%S %z").to_string();
+            prop_assert_eq!(clfish.parse_prefix(&text), Some((whole, text.len())));
+        }
+
+        #[test]
+        fn never_panics(fmt in "[yMdHmsSZX' :./T-]{0,24}", s in "[0-9A-Za-z+: .-]{0,40}") {
+            if let Ok(f) = DateFormat::compile(&fmt) {
+                let _ = f.parse_prefix(&s);
+            }
+        }
+    }
 
     #[test]
     fn iso_like_formats() {

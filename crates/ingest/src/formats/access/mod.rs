@@ -47,7 +47,8 @@ pub enum PatternError {
     #[error("pattern has no time field (`%t` or `%{{...}}t`)")]
     NoTimestamp,
     #[error(
-        "time format `%{{{0}}}t` is not supported (only the default, `begin:`/`end:`, `sec`, `msec`)"
+        "time format `%{{{0}}}t` is not supported: use the default, `sec`, `msec`, or a \
+         SimpleDateFormat with a year and only yyyy yy MM MMM dd HH mm ss S Z X letters"
     )]
     UnsupportedTimeFormat(String),
     #[error("server.xml: {0}")]
