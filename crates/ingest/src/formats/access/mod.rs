@@ -400,6 +400,8 @@ fn store<'a>(raw: &mut Raw<'a>, idx: usize, step: &'a Step, v: &'a str) -> Resul
                 // The protocol is the last token; a URI with spaces keeps them.
                 let uri = match rest.rsplit_once(' ') {
                     Some((u, proto)) if is_protocol(proto.as_bytes()) => u,
+                    // `METHOD PROTOCOL` with no target.
+                    None if is_protocol(rest.as_bytes()) => "",
                     _ => rest,
                 };
                 raw.method = present(method).or(raw.method);

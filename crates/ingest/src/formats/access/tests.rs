@@ -227,6 +227,20 @@ fn malformed_request_lines() {
     assert_eq!(e.status, Some(400));
     assert_eq!(e.method.as_deref(), Some("\\x16\\x03"));
     assert_eq!(e.url, None);
+    let docker = parser(preset("docker").unwrap());
+    let e = ev(
+        &docker,
+        "::1 - [18/Dec/2020:12:57:26 +1100] \"GET HTTP/1.1\" 400 0 1 - - \"-\"",
+    );
+    assert_eq!(e.method.as_deref(), Some("GET"));
+    assert_eq!(e.url, None);
+    assert_eq!(e.user_agent, None);
+    let e = ev(
+        &docker,
+        "::1 - [18/Dec/2020:12:57:26 +1100] \"-\" 400 0 1 /fallback - \"-\"",
+    );
+    assert_eq!(e.method, None);
+    assert_eq!(e.url.as_deref(), Some("/fallback"));
 }
 
 #[test]
