@@ -1,0 +1,175 @@
+//! Page classification into the ATT&CK T1213 material categories (policies, diagrams,
+//! technical documentation, credentials, schedules, source code, network shares), driven by
+//! `rules/secrets/classify.toml`.
+
+use crate::error::ScanError;
+use confwatch_event::finding::Category;
+use serde::Deserialize;
+
+/// The embedded classification data.
+pub const EMBEDDED_CLASSIFY: &str = include_str!("../../../rules/secrets/classify.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryDef {
+    id: String,
+    #[serde(default)]
+    title: Vec<String>,
+    #[serde(default)]
+    text: Vec<String>,
+    #[serde(default)]
+    macros: Vec<String>,
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifyFile {
+    category: Vec<CategoryDef>,
+}
+
+struct Compiled {
+    category: Category,
+    title: aho_corasick::AhoCorasick,
+    text: aho_corasick::AhoCorasick,
+    macros: Vec<String>,
+    attachments: Vec<String>,
+}
+
+/// Scores a page against every category.
+pub struct Classifier {
+    cats: Vec<Compiled>,
+}
+
+/// What the classifier looks at.
+pub struct PageSignals<'a> {
+    pub title: Option<&'a str>,
+    pub text: &'a str,
+    pub macros: &'a [String],
+    /// File name (for attachments and files).
+    pub file_name: Option<&'a str>,
+}
+
+const THRESHOLD: u32 = 2;
+/// Only the start of long bodies is read for text keywords; enough to tell what a page is.
+const TEXT_WINDOW: usize = 64 * 1024;
+
+fn ac(words: &[String]) -> Result<aho_corasick::AhoCorasick, ScanError> {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(words)
+        .map_err(|e| ScanError::RuleFile {
+            file: "classify.toml".into(),
+            message: e.to_string(),
+        })
+}
+
+impl Classifier {
+    pub fn embedded() -> Result<Classifier, ScanError> {
+        Classifier::from_toml(EMBEDDED_CLASSIFY)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Classifier, ScanError> {
+        let f: ClassifyFile = toml::from_str(text).map_err(|e| ScanError::RuleFile {
+            file: "classify.toml".into(),
+            message: e.to_string(),
+        })?;
+        let mut cats = Vec::new();
+        for d in f.category {
+            let category = Category::parse(&d.id).ok_or_else(|| ScanError::RuleFile {
+                file: "classify.toml".into(),
+                message: format!("unknown category {}", d.id),
+            })?;
+            cats.push(Compiled {
+                category,
+                title: ac(&d.title)?,
+                text: ac(&d.text)?,
+                macros: d.macros.iter().map(|m| m.to_ascii_lowercase()).collect(),
+                attachments: d
+                    .attachments
+                    .iter()
+                    .map(|a| a.to_ascii_lowercase())
+                    .collect(),
+            });
+        }
+        Ok(Classifier { cats })
+    }
+
+    /// The categories a page falls in (without the finding-driven ones).
+    pub fn classify(&self, p: &PageSignals<'_>) -> Vec<Category> {
+        let window = crate::text::truncate_chars(p.text, TEXT_WINDOW);
+        let file = p.file_name.map(str::to_ascii_lowercase);
+        let mut out = Vec::new();
+        for c in &self.cats {
+            let mut score = 0u32;
+            if let Some(t) = p.title
+                && c.title.is_match(t)
+            {
+                score += 2;
+            }
+            if let Some(f) = &file {
+                if c.title.is_match(f) {
+                    score += 2;
+                }
+                if c.attachments.iter().any(|a| f.ends_with(a.as_str())) {
+                    score += 2;
+                }
+            }
+            if p.macros
+                .iter()
+                .any(|m| c.macros.contains(&m.to_ascii_lowercase()))
+            {
+                score += 2;
+            }
+            let mut seen = Vec::new();
+            for m in c.text.find_iter(window) {
+                let id = m.pattern().as_usize();
+                if !seen.contains(&id) {
+                    seen.push(id);
+                    if seen.len() >= 3 {
+                        break;
+                    }
+                }
+            }
+            score += u32::try_from(seen.len()).unwrap_or(3);
+            if score >= THRESHOLD {
+                out.push(c.category);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_title_macro_and_text() {
+        let c = Classifier::embedded().unwrap();
+        let macros = vec!["drawio".to_owned()];
+        let cats = c.classify(&PageSignals {
+            title: Some("Data centre network topology"),
+            text: "VLAN 20 sits behind the firewall",
+            macros: &macros,
+            file_name: None,
+        });
+        assert!(cats.contains(&Category::NetworkDiagrams), "{cats:?}");
+        let cats = c.classify(&PageSignals {
+            title: Some("Lunch menu"),
+            text: "Soup and bread",
+            macros: &[],
+            file_name: None,
+        });
+        assert!(cats.is_empty(), "{cats:?}");
+        let code = vec!["code".to_owned()];
+        let cats = c.classify(&PageSignals {
+            title: Some("Notes"),
+            text: "x",
+            macros: &code,
+            file_name: None,
+        });
+        assert_eq!(cats, vec![Category::SourceCode]);
+    }
+}

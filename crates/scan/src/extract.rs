@@ -1,0 +1,643 @@
+//! Text extraction from Confluence storage format (XHTML with `ac:`/`ri:` elements).
+//!
+//! Owns turning a page body into the text the rules read, and mapping every byte of that text
+//! back to the body: macros (`ac:structured-macro`, their `ac:parameter`s written as
+//! `name: value` lines, `ac:plain-text-body` CDATA kept line for line), tables kept as rows
+//! (cells separated by a tab, and available as a [`Table`] with its header row), entities
+//! decoded (XML and the HTML named entities editors write), links to shares kept as
+//! attribute text. Parsing uses quick-xml in a tolerant mode; when the body is not
+//! well-formed, the rest of it is appended as raw text so nothing goes unscanned.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+/// Maps a range of extracted text to a range of the source body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub text_start: usize,
+    pub text_end: usize,
+    pub src_start: usize,
+    pub src_end: usize,
+    /// Index into [`Extracted::contexts`]; 0 means "running text".
+    pub context: u32,
+    /// True when the text came from a markup attribute (a link target): never entropy-tested.
+    pub attribute: bool,
+}
+
+/// One table cell: its text and where that text starts in [`Extracted::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub text_start: usize,
+    pub header: bool,
+}
+
+/// A table as rows of cells. `rows[0]` is the header row when [`Table::has_header`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A table has a header row when its first row is made of `th` cells, or (as many
+    /// hand-made tables do) when no cell of the first row looks like data (`:`/digits only).
+    pub fn has_header(&self) -> bool {
+        self.rows
+            .first()
+            .is_some_and(|r| !r.is_empty() && r.iter().all(|c| c.header))
+    }
+}
+
+/// The text of a body with its maps back to the source.
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    pub text: String,
+    pub spans: Vec<Span>,
+    /// Context labels (`macro:code`, `table:r2c3`), index 0 is the empty label.
+    pub contexts: Vec<String>,
+    pub tables: Vec<Table>,
+    /// Names of the macros in the body, in order of appearance.
+    pub macros: Vec<String>,
+    /// Link targets (`a@href`, `ri:url@ri:value`).
+    pub links: Vec<String>,
+    /// True when the body was not well-formed and part of it was taken as raw text.
+    pub malformed: bool,
+}
+
+/// Upper bound on nesting we track; deeper elements are treated as running text.
+const MAX_DEPTH: usize = 4096;
+/// Upper bound on tables kept per body (their text is still scanned beyond it).
+const MAX_TABLES: usize = 10_000;
+
+impl Extracted {
+    /// A plain-text body: the text is the source, byte for byte.
+    pub fn plain(text: &str) -> Extracted {
+        Extracted {
+            text: text.to_owned(),
+            spans: vec![Span {
+                text_start: 0,
+                text_end: text.len(),
+                src_start: 0,
+                src_end: text.len(),
+                context: 0,
+                attribute: false,
+            }],
+            contexts: vec![String::new()],
+            ..Extracted::default()
+        }
+    }
+
+    fn span_index(&self, off: usize) -> Option<usize> {
+        let i = self.spans.partition_point(|s| s.text_end <= off);
+        self.spans.get(i).and_then(|s| {
+            if s.text_start <= off {
+                Some(i)
+            } else if i > 0 {
+                Some(i - 1)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The byte offset in the source of the byte `off` of the extracted text.
+    pub fn source_offset(&self, off: usize) -> usize {
+        match self.span_index(off).and_then(|i| self.spans.get(i)) {
+            Some(s) => {
+                let delta = off.saturating_sub(s.text_start);
+                (s.src_start + delta).min(s.src_end.max(s.src_start))
+            }
+            None => 0,
+        }
+    }
+
+    /// The context label at `off`, if any.
+    pub fn context_at(&self, off: usize) -> Option<&str> {
+        let s = self.span_index(off).and_then(|i| self.spans.get(i))?;
+        if s.text_start > off || off >= s.text_end.max(s.text_start + 1) {
+            return None;
+        }
+        self.contexts
+            .get(s.context as usize)
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Whether the text at `off` came from a markup attribute.
+    pub fn is_attribute(&self, off: usize) -> bool {
+        self.span_index(off)
+            .and_then(|i| self.spans.get(i))
+            .is_some_and(|s| s.attribute && s.text_start <= off && off < s.text_end)
+    }
+}
+
+#[derive(Default)]
+struct TableBuilder {
+    table: Table,
+    row_count: usize,
+    cell_col: usize,
+    cell: Option<(usize, bool)>,
+}
+
+struct State {
+    out: Extracted,
+    /// Stack of open elements: (name, pushed context id or none).
+    stack: Vec<(Vec<u8>, Option<u32>)>,
+    ctx_stack: Vec<u32>,
+    macro_names: Vec<String>,
+    tables: Vec<TableBuilder>,
+}
+
+impl State {
+    fn ctx(&self) -> u32 {
+        self.ctx_stack.last().copied().unwrap_or(0)
+    }
+
+    fn push_ctx(&mut self, label: String) -> u32 {
+        let id = u32::try_from(self.out.contexts.len()).unwrap_or(u32::MAX);
+        self.out.contexts.push(label);
+        self.ctx_stack.push(id);
+        id
+    }
+
+    fn append(&mut self, s: &str, src_start: usize, src_end: usize, attribute: bool) {
+        if s.is_empty() {
+            return;
+        }
+        let text_start = self.out.text.len();
+        self.out.text.push_str(s);
+        let context = self.ctx();
+        self.out.spans.push(Span {
+            text_start,
+            text_end: self.out.text.len(),
+            src_start,
+            src_end,
+            context,
+            attribute,
+        });
+    }
+
+    fn newline(&mut self, src: usize) {
+        if !self.out.text.is_empty() && !self.out.text.ends_with('\n') {
+            self.append("\n", src, src, false);
+        }
+    }
+
+    fn separator(&mut self, sep: &str, src: usize) {
+        if !self.out.text.is_empty() && !self.out.text.ends_with(['\n', '\t']) {
+            self.append(sep, src, src, false);
+        }
+    }
+}
+
+fn is_block(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"p" | b"div"
+            | b"br"
+            | b"li"
+            | b"ul"
+            | b"ol"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"pre"
+            | b"blockquote"
+            | b"hr"
+            | b"table"
+            | b"tbody"
+            | b"thead"
+            | b"tr"
+            | b"dt"
+            | b"dd"
+            | b"ac:structured-macro"
+            | b"ac:macro"
+            | b"ac:plain-text-body"
+            | b"ac:rich-text-body"
+            | b"ac:parameter"
+            | b"ac:task"
+            | b"ac:layout-section"
+            | b"ac:layout-cell"
+    )
+}
+
+fn attr_value(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .map(|a| {
+            let raw = String::from_utf8_lossy(a.value.as_ref()).into_owned();
+            decode_entities(&raw)
+        })
+}
+
+/// Decodes XML and common HTML entity references in `s`; unknown references stay as written.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(rest.get(..p).unwrap_or(""));
+        let tail = rest.get(p..).unwrap_or("");
+        let end = tail.get(1..).and_then(|t| t.find(';')).filter(|&e| e < 12);
+        match end.and_then(|e| tail.get(1..e + 1).map(|name| (e, name))) {
+            Some((e, name)) => match resolve_entity(name) {
+                Some(c) => {
+                    out.push_str(&c);
+                    rest = tail.get(e + 2..).unwrap_or("");
+                }
+                None => {
+                    out.push('&');
+                    rest = tail.get(1..).unwrap_or("");
+                }
+            },
+            None => {
+                out.push('&');
+                rest = tail.get(1..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Resolves an entity name (without `&` and `;`).
+pub fn resolve_entity(name: &str) -> Option<String> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = if let Some(hex) = num.strip_prefix(['x', 'X']) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else {
+            num.parse::<u32>().ok()?
+        };
+        return char::from_u32(code).map(|c| c.to_string());
+    }
+    let s = match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" | "ensp" | "emsp" | "thinsp" => " ",
+        "shy" | "zwj" | "zwnj" => "",
+        "ndash" => "\u{2013}",
+        "mdash" => "\u{2014}",
+        "hellip" => "\u{2026}",
+        "lsquo" => "\u{2018}",
+        "rsquo" => "\u{2019}",
+        "ldquo" => "\u{201C}",
+        "rdquo" => "\u{201D}",
+        "laquo" => "\u{00AB}",
+        "raquo" => "\u{00BB}",
+        "bull" => "\u{2022}",
+        "middot" => "\u{00B7}",
+        "copy" => "\u{00A9}",
+        "reg" => "\u{00AE}",
+        "trade" => "\u{2122}",
+        "deg" => "\u{00B0}",
+        "euro" => "\u{20AC}",
+        "pound" => "\u{00A3}",
+        "sect" => "\u{00A7}",
+        "times" => "\u{00D7}",
+        "auml" => "ä",
+        "ouml" => "ö",
+        "uuml" => "ü",
+        "Auml" => "Ä",
+        "Ouml" => "Ö",
+        "Uuml" => "Ü",
+        "szlig" => "ß",
+        "eacute" => "é",
+        "egrave" => "è",
+        "ecirc" => "ê",
+        "Eacute" => "É",
+        "agrave" => "à",
+        "acirc" => "â",
+        "aacute" => "á",
+        "iacute" => "í",
+        "oacute" => "ó",
+        "uacute" => "ú",
+        "ccedil" => "ç",
+        "ntilde" => "ñ",
+        "Ntilde" => "Ñ",
+        "iquest" => "¿",
+        "iexcl" => "¡",
+        "ocirc" => "ô",
+        "icirc" => "î",
+        "ucirc" => "û",
+        "oelig" => "œ",
+        _ => return None,
+    };
+    Some(s.to_owned())
+}
+
+/// Extracts the text of a storage-format body.
+pub fn extract_storage(src: &str) -> Extracted {
+    let mut reader = Reader::from_str(src);
+    {
+        let cfg = reader.config_mut();
+        cfg.check_end_names = false;
+        cfg.allow_unmatched_ends = true;
+        cfg.allow_dangling_amp = true;
+        cfg.check_comments = false;
+        cfg.expand_empty_elements = false;
+        cfg.trim_text(false);
+    }
+    let mut st = State {
+        out: Extracted {
+            contexts: vec![String::new()],
+            ..Extracted::default()
+        },
+        stack: Vec::new(),
+        ctx_stack: Vec::new(),
+        macro_names: Vec::new(),
+        tables: Vec::new(),
+    };
+    loop {
+        let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(_) => {
+                // Not well-formed: keep what we have and scan the rest as raw text.
+                st.out.malformed = true;
+                st.newline(before);
+                let rest = src.get(before.min(src.len())..).unwrap_or("");
+                st.append(rest, before, src.len(), false);
+                break;
+            }
+        };
+        let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match ev {
+            Event::Eof => break,
+            Event::Start(e) => on_start(&mut st, &e, before, false),
+            Event::Empty(e) => on_start(&mut st, &e, before, true),
+            Event::End(e) => on_end(&mut st, e.name().as_ref(), before),
+            Event::Text(t) => {
+                let s = String::from_utf8_lossy(t.as_ref());
+                st.append(&s, before, after, false);
+            }
+            Event::CData(c) => {
+                let s = String::from_utf8_lossy(c.as_ref());
+                // CDATA content starts after `<![CDATA[`.
+                st.append(&s, before + 9, after.saturating_sub(3), false);
+            }
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(r.as_ref());
+                match resolve_entity(&name) {
+                    Some(s) => st.append(&s, before, after, false),
+                    None => st.append(&format!("&{name};"), before, after, false),
+                }
+            }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    // Close tables left open by a truncated body.
+    while let Some(tb) = st.tables.pop() {
+        if st.out.tables.len() < MAX_TABLES {
+            st.out.tables.push(tb.table);
+        }
+    }
+    st.out.macros = st.macro_names;
+    st.out
+}
+
+fn on_start(st: &mut State, e: &BytesStart<'_>, pos: usize, empty: bool) {
+    let name = e.name().as_ref().to_ascii_lowercase();
+    let mut pushed: Option<u32> = None;
+    if is_block(&name) {
+        st.newline(pos);
+    }
+    match name.as_slice() {
+        b"ac:structured-macro" | b"ac:macro" => {
+            let m = attr_value(e, b"ac:name").unwrap_or_else(|| "unknown".to_owned());
+            st.macro_names.push(m.clone());
+            if !empty {
+                pushed = Some(st.push_ctx(format!("macro:{m}")));
+            }
+        }
+        b"ac:parameter" => {
+            let p = attr_value(e, b"ac:name").unwrap_or_default();
+            let parent = st
+                .out
+                .contexts
+                .get(st.ctx() as usize)
+                .cloned()
+                .unwrap_or_default();
+            if !empty {
+                pushed = Some(st.push_ctx(format!("{parent}/param:{p}")));
+            }
+            if !p.is_empty() {
+                // Written as "name: value" so config-style rules see the pair.
+                st.append(&format!("{p}: "), pos, pos, false);
+            }
+        }
+        b"table" if !empty => {
+            st.tables.push(TableBuilder::default());
+        }
+        b"tr" if !empty => {
+            if let Some(tb) = st.tables.last_mut() {
+                tb.table.rows.push(Vec::new());
+                tb.row_count += 1;
+                tb.cell_col = 0;
+            }
+        }
+        b"td" | b"th" if !empty => {
+            st.separator("\t", pos);
+            let header = name.as_slice() == b"th";
+            let start = st.out.text.len();
+            let label = st.tables.last_mut().map(|tb| {
+                tb.cell_col += 1;
+                tb.cell = Some((start, header));
+                let hdr = tb
+                    .table
+                    .rows
+                    .first()
+                    .filter(|_| tb.row_count > 1)
+                    .and_then(|r| r.get(tb.cell_col - 1))
+                    .filter(|c| c.header || tb.row_count > 1)
+                    .map(|c| c.text.clone())
+                    .filter(|t| !t.is_empty());
+                match hdr {
+                    Some(h) => format!(
+                        "table:r{}c{}[{}]",
+                        tb.row_count,
+                        tb.cell_col,
+                        crate::text::truncate_chars(&h, 40)
+                    ),
+                    None => format!("table:r{}c{}", tb.row_count, tb.cell_col),
+                }
+            });
+            if let Some(l) = label {
+                pushed = Some(st.push_ctx(l));
+            }
+        }
+        b"a" => {
+            if let Some(h) = attr_value(e, b"href") {
+                link_target(st, h, pos);
+            }
+        }
+        b"ri:url" => {
+            if let Some(h) = attr_value(e, b"ri:value") {
+                link_target(st, h, pos);
+            }
+        }
+        _ => {}
+    }
+    if empty {
+        if is_block(&name) {
+            st.newline(pos);
+        }
+        return;
+    }
+    if st.stack.len() < MAX_DEPTH {
+        st.stack.push((name, pushed));
+    } else if pushed.is_some() {
+        st.ctx_stack.pop();
+    }
+}
+
+/// Link targets that point at shares or carry credentials are scanned as attribute text.
+fn link_target(st: &mut State, href: String, pos: usize) {
+    let lower = href.to_ascii_lowercase();
+    let interesting = href.starts_with("\\\\")
+        || lower.starts_with("file:")
+        || lower.starts_with("smb:")
+        || lower.starts_with("nfs:")
+        || lower.starts_with("afp:")
+        || (lower.contains("://") && href.contains('@'));
+    if interesting {
+        st.separator(" ", pos);
+        let label_id = st.push_ctx("attr:href".to_owned());
+        let _ = label_id;
+        st.append(&href, pos, pos, true);
+        st.ctx_stack.pop();
+        st.append(" ", pos, pos, false);
+    }
+    if st.out.links.len() < 100_000 {
+        st.out.links.push(href);
+    }
+}
+
+fn on_end(st: &mut State, raw: &[u8], pos: usize) {
+    let name = raw.to_ascii_lowercase();
+    // Pop to the matching element (tolerates unclosed inner elements).
+    let Some(idx) = st.stack.iter().rposition(|(n, _)| *n == name) else {
+        return;
+    };
+    while st.stack.len() > idx {
+        let Some((n, pushed)) = st.stack.pop() else {
+            break;
+        };
+        if pushed.is_some() {
+            st.ctx_stack.pop();
+        }
+        close_element(st, &n, pos);
+    }
+}
+
+fn close_element(st: &mut State, name: &[u8], pos: usize) {
+    match name {
+        b"td" | b"th" => {
+            if let Some(tb) = st.tables.last_mut()
+                && let Some((start, header)) = tb.cell.take()
+            {
+                let raw = st.out.text.get(start..).unwrap_or("");
+                let lead = raw.len() - raw.trim_start().len();
+                let text = raw.trim().to_owned();
+                if let Some(row) = tb.table.rows.last_mut() {
+                    row.push(Cell {
+                        text,
+                        text_start: start + lead,
+                        header,
+                    });
+                }
+            }
+        }
+        b"table" => {
+            if let Some(tb) = st.tables.pop()
+                && st.out.tables.len() < MAX_TABLES
+            {
+                st.out.tables.push(tb.table);
+            }
+        }
+        _ => {}
+    }
+    if is_block(name) {
+        st.newline(pos);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_macro_cdata_is_kept_line_for_line() {
+        let src = "<p>Intro</p><ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">bash</ac:parameter><ac:plain-text-body><![CDATA[export A=1\nexport PASSWORD=hunter22]]></ac:plain-text-body></ac:structured-macro>";
+        let x = extract_storage(src);
+        assert!(x.text.contains("Intro\n"), "{:?}", x.text);
+        assert!(x.text.contains("language: bash\n"), "{:?}", x.text);
+        assert!(x.text.contains("export A=1\nexport PASSWORD=hunter22"));
+        let off = x.text.find("hunter22").unwrap();
+        let src_off = x.source_offset(off);
+        assert_eq!(&src[src_off..src_off + 8], "hunter22");
+        assert_eq!(x.context_at(off), Some("macro:code"));
+        assert_eq!(x.macros, vec!["code".to_owned()]);
+    }
+
+    #[test]
+    fn entities_are_decoded_and_mapped() {
+        let src = "<p>jdbc:mysql://db/x?user=a&amp;password=S3cr&eacute;t!&nbsp;end</p>";
+        let x = extract_storage(src);
+        assert!(
+            x.text.contains("user=a&password=S3cré t!") || x.text.contains("S3crét! end"),
+            "{:?}",
+            x.text
+        );
+        let off = x.text.find("password").unwrap();
+        let so = x.source_offset(off);
+        assert_eq!(&src[so..so + 8], "password");
+    }
+
+    #[test]
+    fn tables_keep_rows_and_headers() {
+        let src = "<table><tbody><tr><th>Host</th><th>User</th><th>Password</th></tr><tr><td>db1</td><td>admin</td><td>Winter2024!</td></tr></tbody></table>";
+        let x = extract_storage(src);
+        assert_eq!(x.tables.len(), 1);
+        let t = &x.tables[0];
+        assert!(t.has_header());
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[1][2].text, "Winter2024!");
+        assert_eq!(
+            &x.text[t.rows[1][2].text_start..t.rows[1][2].text_start + 11],
+            "Winter2024!"
+        );
+        assert!(
+            x.text
+                .contains("Host\tUser\tPassword\ndb1\tadmin\tWinter2024!")
+        );
+        let off = x.text.find("Winter").unwrap();
+        assert_eq!(x.context_at(off), Some("table:r2c3[Password]"));
+    }
+
+    #[test]
+    fn attributes_are_not_text_except_share_links() {
+        let src = "<p><ac:link><ri:user ri:account-id=\"5b10ac8d82e05b22cc7d4ef5\" /></ac:link> see <a href=\"file://fs01/finance\">share</a></p>";
+        let x = extract_storage(src);
+        assert!(!x.text.contains("5b10ac8d82e05b22cc7d4ef5"));
+        let off = x.text.find("file://fs01/finance").unwrap();
+        assert!(x.is_attribute(off));
+        assert!(!x.is_attribute(x.text.find("see").unwrap()));
+    }
+
+    #[test]
+    fn malformed_bodies_are_still_scanned() {
+        let src = "<p>ok</p><p attr=\"unterminated>token ghp_x</p>";
+        let x = extract_storage(src);
+        assert!(x.text.contains("ok"));
+        assert!(x.text.contains("ghp_x"), "{:?}", x.text);
+    }
+}

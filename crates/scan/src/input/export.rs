@@ -1,0 +1,1 @@
+//! Confluence XML exports (being built).

@@ -1,0 +1,373 @@
+//! Rules as data: the TOML rule files under `rules/secrets/` (embedded in the binary),
+//! their schema, and compilation into matchers.
+//!
+//! Every regex is compiled with `regex::bytes` and Unicode mode off: Unicode classes in
+//! large patterns fall off the lazy DFA and run far slower, and secrets are ASCII anyway
+//! (non-ASCII letters in keywords such as `contraseña` still match as UTF-8 bytes). A rule
+//! lists literal `keywords`; an Aho-Corasick pass over the text decides which rules run.
+
+use crate::error::ScanError;
+use confwatch_event::finding::{Category, FindingKind, Severity};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+/// The rule files shipped in the binary: (file name, contents).
+pub const EMBEDDED_RULE_FILES: &[(&str, &str)] = &[
+    (
+        "cloud.toml",
+        include_str!("../../../rules/secrets/cloud.toml"),
+    ),
+    (
+        "vcs-ci.toml",
+        include_str!("../../../rules/secrets/vcs-ci.toml"),
+    ),
+    (
+        "saas.toml",
+        include_str!("../../../rules/secrets/saas.toml"),
+    ),
+    (
+        "keys.toml",
+        include_str!("../../../rules/secrets/keys.toml"),
+    ),
+    (
+        "connection.toml",
+        include_str!("../../../rules/secrets/connection.toml"),
+    ),
+    (
+        "generic.toml",
+        include_str!("../../../rules/secrets/generic.toml"),
+    ),
+    (
+        "network.toml",
+        include_str!("../../../rules/secrets/network.toml"),
+    ),
+];
+
+/// Values no rule reports, whatever matched them (AWS's documented example keys, ...).
+pub const EMBEDDED_ALLOWLIST: &str = include_str!("../../../rules/secrets/allowlist.toml");
+
+/// How a rule finds candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// A regex over the extracted text.
+    #[default]
+    Regex,
+    /// A table column whose header matches `header`; every data cell below is a candidate.
+    TableColumn,
+    /// A table row whose first cell matches `header`; the next cell is the candidate.
+    TableRow,
+}
+
+/// One rule as written in a rule file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    #[serde(default = "default_category")]
+    pub category: String,
+    pub severity: String,
+    #[serde(default)]
+    pub engine: Engine,
+    /// Literals (matched ASCII case-insensitively); the rule runs only when one occurs.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// For table engines: the header cell (or first cell) pattern.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Capture group holding the secret: a name or a number. Default: the group named
+    /// `secret`, else group 1 if there is one, else the whole match.
+    #[serde(default)]
+    pub secret_group: Option<String>,
+    #[serde(default)]
+    pub checksum: Option<String>,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    /// Generic rules apply the password plausibility filter and lose overlaps to specific
+    /// rules.
+    #[serde(default)]
+    pub generic: bool,
+    /// Regexes on the secret value that silence this rule.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Texts (plain or storage format) the rule must report.
+    #[serde(default)]
+    pub positives: Vec<String>,
+    /// Texts the rule must not report.
+    #[serde(default)]
+    pub negatives: Vec<String>,
+}
+
+fn default_kind() -> String {
+    "secret".to_owned()
+}
+fn default_category() -> String {
+    "credentials".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowFile {
+    #[serde(default)]
+    allow: Vec<AllowDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowDef {
+    pub id: String,
+    pub regex: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub def: RuleDef,
+    pub kind: FindingKind,
+    pub category: Category,
+    pub severity: Severity,
+    pub regex: Option<Regex>,
+    pub header: Option<Regex>,
+    pub group: GroupRef,
+    pub allow: Vec<Regex>,
+}
+
+/// Which capture group holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupRef {
+    Index(usize),
+    Name(String),
+}
+
+/// All rules, the global allowlist and the keyword prefilter.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub allow: Vec<(AllowDef, Regex)>,
+    /// Aho-Corasick over every keyword; `keyword_rules[pattern]` lists the rules it enables.
+    pub(crate) keywords: aho_corasick::AhoCorasick,
+    pub(crate) keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: always run.
+    pub(crate) always: Vec<usize>,
+}
+
+fn compile(pattern: &str, what: &str) -> Result<Regex, ScanError> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(16 << 20)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .map_err(|e| ScanError::RuleRegex {
+            rule: what.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+fn parse_kind(s: &str) -> Option<FindingKind> {
+    match s {
+        "secret" => Some(FindingKind::Secret),
+        "sensitive" => Some(FindingKind::Sensitive),
+        _ => None,
+    }
+}
+
+impl Rule {
+    fn from_def(def: RuleDef, file: &str) -> Result<Rule, ScanError> {
+        let bad = |message: String| ScanError::RuleFile {
+            file: file.to_owned(),
+            message: format!("rule {}: {message}", def.id),
+        };
+        let kind =
+            parse_kind(&def.kind).ok_or_else(|| bad(format!("unknown kind {}", def.kind)))?;
+        let category = Category::parse(&def.category)
+            .ok_or_else(|| bad(format!("unknown category {}", def.category)))?;
+        let severity = Severity::parse(&def.severity)
+            .ok_or_else(|| bad(format!("unknown severity {}", def.severity)))?;
+        if let Some(c) = &def.checksum
+            && !crate::validate::KNOWN.contains(&c.as_str())
+        {
+            return Err(bad(format!("unknown checksum {c}")));
+        }
+        let regex = match (&def.engine, &def.regex) {
+            (Engine::Regex, Some(r)) => Some(compile(r, &def.id)?),
+            (Engine::Regex, None) => return Err(bad("regex engine needs `regex`".into())),
+            (_, Some(r)) => Some(compile(r, &def.id)?),
+            (_, None) => None,
+        };
+        let header = match (&def.engine, &def.header) {
+            (Engine::Regex, _) => None,
+            (_, Some(h)) => Some(compile(h, &def.id)?),
+            (_, None) => return Err(bad("table engines need `header`".into())),
+        };
+        let group = match &def.secret_group {
+            Some(g) => match g.parse::<usize>() {
+                Ok(i) => GroupRef::Index(i),
+                Err(_) => GroupRef::Name(g.clone()),
+            },
+            None => match &regex {
+                Some(r) if r.capture_names().flatten().any(|n| n == "secret") => {
+                    GroupRef::Name("secret".into())
+                }
+                Some(r) if r.captures_len() > 1 => GroupRef::Index(1),
+                _ => GroupRef::Index(0),
+            },
+        };
+        let allow = def
+            .allow
+            .iter()
+            .map(|a| compile(a, &def.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Rule {
+            kind,
+            category,
+            severity,
+            regex,
+            header,
+            group,
+            allow,
+            def,
+        })
+    }
+}
+
+impl RuleSet {
+    /// The rules shipped in the binary.
+    pub fn embedded() -> Result<RuleSet, ScanError> {
+        RuleSet::from_sources(EMBEDDED_RULE_FILES, EMBEDDED_ALLOWLIST)
+    }
+
+    /// Builds a rule set from (file name, TOML text) pairs and an allowlist file.
+    pub fn from_sources(files: &[(&str, &str)], allowlist: &str) -> Result<RuleSet, ScanError> {
+        let mut rules = Vec::new();
+        for (name, text) in files {
+            let f: RuleFile = toml::from_str(text).map_err(|e| ScanError::RuleFile {
+                file: (*name).to_owned(),
+                message: e.to_string(),
+            })?;
+            for def in f.rule {
+                if rules.iter().any(|r: &Rule| r.def.id == def.id) {
+                    return Err(ScanError::RuleFile {
+                        file: (*name).to_owned(),
+                        message: format!("duplicate rule id {}", def.id),
+                    });
+                }
+                rules.push(Rule::from_def(def, name)?);
+            }
+        }
+        let af: AllowFile = toml::from_str(allowlist).map_err(|e| ScanError::RuleFile {
+            file: "allowlist.toml".into(),
+            message: e.to_string(),
+        })?;
+        let allow = af
+            .allow
+            .into_iter()
+            .map(|a| compile(&a.regex, &a.id).map(|r| (a, r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (keywords, keyword_rules, always) = build_index(&rules)?;
+        Ok(RuleSet {
+            rules,
+            allow,
+            keywords,
+            keyword_rules,
+            always,
+        })
+    }
+
+    /// Keeps only the rules at or above `min` severity.
+    pub fn retain_min_severity(&mut self, min: Severity) -> Result<(), ScanError> {
+        let rules: Vec<Rule> = self.rules.drain(..).filter(|r| r.severity >= min).collect();
+        let (keywords, keyword_rules, always) = build_index(&rules)?;
+        self.rules = rules;
+        self.keywords = keywords;
+        self.keyword_rules = keyword_rules;
+        self.always = always;
+        Ok(())
+    }
+
+    /// Rule ids that are enabled for this text by the keyword prefilter, in rule order.
+    pub(crate) fn active_rules(&self, text: &[u8]) -> Vec<usize> {
+        let mut on = vec![false; self.rules.len()];
+        for &i in &self.always {
+            if let Some(x) = on.get_mut(i) {
+                *x = true;
+            }
+        }
+        let mut seen = vec![false; self.keyword_rules.len()];
+        let mut remaining = self.keyword_rules.len();
+        for m in self.keywords.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            if let Some(s) = seen.get_mut(p)
+                && !*s
+            {
+                *s = true;
+                remaining -= 1;
+                for &r in self.keyword_rules.get(p).map(Vec::as_slice).unwrap_or(&[]) {
+                    if let Some(x) = on.get_mut(r) {
+                        *x = true;
+                    }
+                }
+                if remaining == 0 {
+                    break;
+                }
+            }
+        }
+        on.iter()
+            .enumerate()
+            .filter(|(_, x)| **x)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+type Index = (aho_corasick::AhoCorasick, Vec<Vec<usize>>, Vec<usize>);
+
+fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+    let mut always = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        if r.def.keywords.is_empty() {
+            always.push(i);
+        }
+        for k in &r.def.keywords {
+            let k = k.to_ascii_lowercase();
+            match patterns.iter().position(|p| *p == k) {
+                Some(p) => {
+                    if let Some(v) = keyword_rules.get_mut(p) {
+                        v.push(i);
+                    }
+                }
+                None => {
+                    patterns.push(k);
+                    keyword_rules.push(vec![i]);
+                }
+            }
+        }
+    }
+    let keywords = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&patterns)
+        .map_err(|e| ScanError::RuleFile {
+            file: "keywords".into(),
+            message: e.to_string(),
+        })?;
+    Ok((keywords, keyword_rules, always))
+}
