@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     drop(file);
     let (inputs, _) = ingestor().discover(std::slice::from_ref(&path));
     for input in &inputs {
-        let _stats = ingestor().read_input(input, &mut |_| {});
+        let _stats = ingestor().read_input(input, None);
     }
     let _ = std::fs::remove_file(&path);
 });

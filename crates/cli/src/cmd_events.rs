@@ -41,7 +41,7 @@ pub fn run(args: EventsArgs) -> Result<u8> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
 
     let mut stats = if args.stats {
-        ing.read_unordered(&inputs, |_, _| {})
+        ing.read_stats(&inputs)
     } else {
         let mut ordered = ing.ordered(inputs);
         if args.format == EventsFormat::Table {
@@ -101,7 +101,10 @@ fn table_row(ev: &Event) -> String {
     let time = ev.utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let user = ev.user.as_deref().unwrap_or("-");
     let client = ev.client().unwrap_or_else(|| "-".into());
-    let status = ev.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+    let status = ev
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "-".into());
     let space = ev.object.space_key.as_deref().unwrap_or("-");
     let detail = detail(ev);
     format!(
@@ -148,7 +151,10 @@ fn print_stats_table(out: &mut dyn Write, s: &RunStats) -> Result<()> {
         "FILE", "FORMAT", "VARIANT", "RECORDS", "EVENTS", "SKIPPED", "ERRORS", "USERS"
     )?;
     for f in &s.files {
-        let format = f.format.map(|f| f.id().to_string()).unwrap_or_else(|| "-".into());
+        let format = f
+            .format
+            .map(|f| f.id().to_string())
+            .unwrap_or_else(|| "-".into());
         let variant = f.variant.clone().unwrap_or_else(|| "-".into());
         let range = match (f.first_event, f.last_event) {
             (Some(a), Some(b)) => format!(
@@ -188,7 +194,11 @@ fn print_stats_table(out: &mut dyn Write, s: &RunStats) -> Result<()> {
             b.with_timezone(&chrono::Utc).to_rfc3339()
         )?;
     }
-    let examples: Vec<&String> = s.files.iter().flat_map(|f| f.error_examples.iter()).collect();
+    let examples: Vec<&String> = s
+        .files
+        .iter()
+        .flat_map(|f| f.error_examples.iter())
+        .collect();
     if !examples.is_empty() {
         writeln!(out, "\nerrors (first examples):")?;
         for e in examples.iter().take(20) {

@@ -59,7 +59,9 @@ impl InputArgs {
     pub fn ingestor(&self) -> Result<Arc<Ingestor>> {
         if let Some(n) = self.threads {
             // Only the first call takes effect; later ones (tests in one process) keep theirs.
-            let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build_global();
         }
         let mut options = IngestOptions {
             access_patterns: self.access_log_patterns.clone(),
@@ -67,8 +69,14 @@ impl InputArgs {
                 DurationArg::Ms => DurationUnit::Millis,
                 DurationArg::Us => DurationUnit::Micros,
             },
-            local_offset: confwatch_ingest::time::parse_offset(&self.log_offset)
-                .with_context(|| format!("--log-offset: `{}` is not an offset like +02:00", self.log_offset))?,
+            local_offset: confwatch_ingest::time::parse_offset(&self.log_offset).with_context(
+                || {
+                    format!(
+                        "--log-offset: `{}` is not an offset like +02:00",
+                        self.log_offset
+                    )
+                },
+            )?,
             ..IngestOptions::default()
         };
         if let Some(xml) = &self.server_xml {
@@ -79,7 +87,10 @@ impl InputArgs {
     }
 
     /// Expands the paths; unreadable ones come back as failed file statistics.
-    pub fn discover(&self, ing: &Ingestor) -> (Vec<Input>, Vec<confwatch_ingest::stats::FileStats>) {
+    pub fn discover(
+        &self,
+        ing: &Ingestor,
+    ) -> (Vec<Input>, Vec<confwatch_ingest::stats::FileStats>) {
         ing.discover(&self.paths)
     }
 }
@@ -113,7 +124,10 @@ impl ProgressGuard {
             }
             bar.finish_and_clear();
         });
-        ProgressGuard { stop, thread: Some(thread) }
+        ProgressGuard {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -136,7 +150,12 @@ pub fn report_input_errors(stats: &RunStats) -> u8 {
         "confwatch: {} input error(s) in {} file(s); the rest was read. First examples:",
         stats.errors, bad_files
     );
-    for ex in stats.files.iter().flat_map(|f| f.error_examples.iter()).take(10) {
+    for ex in stats
+        .files
+        .iter()
+        .flat_map(|f| f.error_examples.iter())
+        .take(10)
+    {
         eprintln!("  {}", sanitize(ex));
     }
     EXIT_INPUT_ERRORS

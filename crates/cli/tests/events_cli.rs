@@ -33,7 +33,10 @@ fn stats(args: &[&std::ffi::OsStr]) -> (i32, Value) {
 fn file<'a>(v: &'a Value, suffix: &str) -> &'a Value {
     v["files"]
         .as_array()
-        .and_then(|f| f.iter().find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(suffix))))
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        })
         .unwrap_or_else(|| panic!("no file ending {suffix} in {v}"))
 }
 
@@ -115,7 +118,9 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 const LINE: &str = "[18/Dec/2020:12:57:26 +1100] alice http-nio-8090-exec-6 10.0.0.1 GET /pages/viewpage.action?pageId=42 HTTP/1.1 200 20ms 7881 - Mozilla/5.0";
 
 fn access_lines(n: usize) -> String {
-    (0..n).map(|i| LINE.replace("pageId=42", &format!("pageId={i}")) + "\n").collect()
+    (0..n)
+        .map(|i| LINE.replace("pageId=42", &format!("pageId={i}")) + "\n")
+        .collect()
 }
 
 #[test]
@@ -131,7 +136,10 @@ fn invalid_utf8_is_counted_with_file_and_line_but_the_event_is_kept() {
     assert_eq!(f["events"], 3);
     assert_eq!(f["errors"], 1);
     let ex = f["error_examples"][0].as_str().expect("example");
-    assert!(ex.ends_with("utf8.log:3: invalid UTF-8 (decoded with replacement characters)"), "{ex}");
+    assert!(
+        ex.ends_with("utf8.log:3: invalid UTF-8 (decoded with replacement characters)"),
+        "{ex}"
+    );
 }
 
 #[test]
@@ -148,19 +156,32 @@ fn truncated_gzip_keeps_what_was_read_and_reports_the_damage() {
     let events = f["events"].as_u64().expect("events");
     assert!(events > 1000 && events < 20_000, "{f}");
     assert_eq!(f["errors"], 1);
-    assert!(f["error_examples"][0].as_str().is_some_and(|e| e.contains("read error")), "{f}");
+    assert!(
+        f["error_examples"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("read error")),
+        "{f}"
+    );
 }
 
 /// gzip via the system `gzip` is not guaranteed; use the test's own encoder through the
 /// binary's dependency tree is not possible, so shell out to Python, which CI has.
 fn flate2_like_gzip(text: &str) -> Vec<u8> {
     let mut child = std::process::Command::new("python3")
-        .args(["-c", "import gzip,sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))"])
+        .args([
+            "-c",
+            "import gzip,sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3");
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
     child.wait_with_output().expect("gzip").stdout
 }
 
@@ -199,7 +220,12 @@ fn binary_empty_and_foreign_json_files() {
     assert_eq!(file(&v, "empty.log")["events"], 0);
     let t = file(&v, "cloudtrail.json");
     assert_eq!(t["errors"], 1);
-    assert!(t["error_examples"][0].as_str().is_some_and(|e| e.contains("not a Confluence")), "{t}");
+    assert!(
+        t["error_examples"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("not a Confluence")),
+        "{t}"
+    );
     // Found by walking a folder: passed over with a reason, exit 0.
     let (code, v) = stats(&[dir.path().as_os_str()]);
     assert_eq!(code, 0, "{v}");
@@ -243,7 +269,9 @@ fn cluster_nodes_are_merged_by_time() {
         times
             .iter()
             .map(|s| {
-                LINE.replace("12:57:26", &format!("12:57:{s:02}")).replace("alice", user) + "\n"
+                LINE.replace("12:57:26", &format!("12:57:{s:02}"))
+                    .replace("alice", user)
+                    + "\n"
             })
             .collect()
     };
@@ -256,7 +284,12 @@ fn cluster_nodes_are_merged_by_time() {
         .expect("run");
     let users: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("json")["user"].as_str().unwrap_or("").to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["user"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect();
     assert_eq!(users, ["n1", "n2", "n2", "n1", "n1", "n2"]);
 }

@@ -264,9 +264,7 @@ impl Action {
             RestContentRead | RestContentList | RestV2Read | RestV2List | RestSpaceRead
             | RestUserRead | RestAttachmentList | RestOther => ActionCategory::Api,
             ContentEdit | AttachmentUpload => ActionCategory::Write,
-            Login | LoginPage | Logout | Impersonation | Websudo => {
-                ActionCategory::Authentication
-            }
+            Login | LoginPage | Logout | Impersonation | Websudo => ActionCategory::Authentication,
             AdminConsole | PermissionChange | UserManagement | ConfigChange | AppChange
             | AuditLogAccess => ActionCategory::Admin,
             Polling | Static => ActionCategory::Noise,

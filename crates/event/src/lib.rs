@@ -16,10 +16,10 @@
 //!
 //! Field names serialise in `snake_case`; `docs/formats.md` documents them.
 
+mod action;
 pub mod alert;
 pub mod attack;
 pub mod finding;
-mod action;
 
 pub use action::{Action, ActionCategory};
 

@@ -179,7 +179,9 @@ mod tests {
 
     #[test]
     fn numbers_lines_across_chunks() {
-        let text: Vec<u8> = (1..=1000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let text: Vec<u8> = (1..=1000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
         let (lines, over) = collect(&text, 100, 1000);
         assert!(over.is_empty());
         assert_eq!(lines.len(), 1000);
@@ -192,7 +194,10 @@ mod tests {
     #[test]
     fn last_line_without_newline_and_crlf() {
         let (lines, _) = collect(b"a\r\nb\nc", 2, 100);
-        assert_eq!(lines, vec![(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"c".to_vec())]);
+        assert_eq!(
+            lines,
+            vec![(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"c".to_vec())]
+        );
     }
 
     #[test]

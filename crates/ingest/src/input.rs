@@ -92,7 +92,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(String, IngestError)>) {
                 explicit: true,
                 size: m.len(),
             }),
-            Err(e) => errors.push((display.clone(), IngestError::Open { path: display, source: e })),
+            Err(e) => errors.push((
+                display.clone(),
+                IngestError::Open {
+                    path: display,
+                    source: e,
+                },
+            )),
         }
     }
     (inputs, errors)
@@ -118,11 +124,20 @@ fn walk_dir(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<(String, Inge
             }
             Ok(_) => {}
             Err(e) => {
-                let display = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                let display = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 let source = e
                     .into_io_error()
                     .unwrap_or_else(|| io::Error::other("filesystem loop"));
-                errors.push((display.clone(), IngestError::Open { path: display, source }));
+                errors.push((
+                    display.clone(),
+                    IngestError::Open {
+                        path: display,
+                        source,
+                    },
+                ));
             }
         }
     }
@@ -155,7 +170,13 @@ pub fn open(
         })?),
         InputKind::Stdin => Box::new(io::stdin()),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, CountingReader { inner: raw, counter: progress });
+    let mut buffered = BufReader::with_capacity(
+        256 * 1024,
+        CountingReader {
+            inner: raw,
+            counter: progress,
+        },
+    );
     let head = buffered.fill_buf().map_err(|e| IngestError::Read {
         path: input.display.to_string(),
         source: e,
@@ -165,7 +186,10 @@ pub fn open(
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(
-            |e| IngestError::Read { path: input.display.to_string(), source: e },
+            |e| IngestError::Read {
+                path: input.display.to_string(),
+                source: e,
+            },
         )?),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
     };
@@ -180,7 +204,10 @@ mod tests {
     #[test]
     fn sniffs_compression_by_magic() {
         assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
-        assert_eq!(Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Compression::Zstd);
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Compression::Zstd
+        );
         assert_eq!(Compression::sniff(b"BZh91AY"), Compression::Bzip2);
         assert_eq!(Compression::sniff(b"[18/Dec/2020"), Compression::None);
         assert_eq!(Compression::sniff(b"BZhx"), Compression::None);
@@ -198,13 +225,19 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let text = b"line one\nline two\n";
         let gz = dir.path().join("a.log.gz");
-        let mut e = flate2::write::GzEncoder::new(File::create(&gz).expect("c"), flate2::Compression::default());
+        let mut e = flate2::write::GzEncoder::new(
+            File::create(&gz).expect("c"),
+            flate2::Compression::default(),
+        );
         e.write_all(text).expect("w");
         e.finish().expect("f");
         let zs = dir.path().join("b.zst");
         std::fs::write(&zs, zstd::encode_all(&text[..], 3).expect("zstd")).expect("w");
         let bz = dir.path().join("c.bz2");
-        let mut b = bzip2::write::BzEncoder::new(File::create(&bz).expect("c"), bzip2::Compression::default());
+        let mut b = bzip2::write::BzEncoder::new(
+            File::create(&bz).expect("c"),
+            bzip2::Compression::default(),
+        );
         b.write_all(text).expect("w");
         b.finish().expect("f");
         let (inputs, errors) = discover(&[dir.path().to_path_buf()]);

@@ -62,22 +62,41 @@ pub fn stream_document<R: Read>(
     is_envelope_key: &dyn Fn(&str) -> bool,
     on_record: &mut OnRecord<'_>,
 ) -> Result<u64, DocError> {
-    let state = Rc::new(Tracker { line: Cell::new(1), since_record: Cell::new(0) });
-    let tracked = Tracked { inner: reader, state: Rc::clone(&state) };
+    let state = Rc::new(Tracker {
+        line: Cell::new(1),
+        since_record: Cell::new(0),
+    });
+    let tracked = Tracked {
+        inner: reader,
+        state: Rc::clone(&state),
+    };
     let mut de = serde_json::Deserializer::from_reader(tracked);
-    let ctx = Ctx { state: &state, is_envelope_key, on_record, count: 0, stopped: false };
+    let ctx = Ctx {
+        state: &state,
+        is_envelope_key,
+        on_record,
+        count: 0,
+        stopped: false,
+    };
     let cell = std::cell::RefCell::new(ctx);
     let result = (&mut de).deserialize_any(TopVisitor { ctx: &cell });
     let count = cell.borrow().count;
     match result {
         Ok(()) => {
             if !cell.borrow().stopped {
-                de.end().map_err(|e| DocError { line: e.line() as u64, message: e.to_string() })?;
+                de.end().map_err(|e| DocError {
+                    line: e.line() as u64,
+                    message: e.to_string(),
+                })?;
             }
             Ok(count)
         }
         Err(e) => Err(DocError {
-            line: if e.line() > 0 { e.line() as u64 } else { state.line.get() },
+            line: if e.line() > 0 {
+                e.line() as u64
+            } else {
+                state.line.get()
+            },
             message: e.to_string(),
         }),
     }
@@ -105,7 +124,11 @@ impl Ctx<'_, '_> {
         }
         self.count += 1;
         let line = self.state.line.get();
-        if !(self.on_record)(Record { value, line, envelope }) {
+        if !(self.on_record)(Record {
+            value,
+            line,
+            envelope,
+        }) {
             self.stopped = true;
         }
         self.state.since_record.set(0);
@@ -126,7 +149,13 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(RecordSeed { ctx: self.ctx, envelope: None })?.is_some() {}
+        while seq
+            .next_element_seed(RecordSeed {
+                ctx: self.ctx,
+                envelope: None,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 
@@ -137,7 +166,10 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_, '_> {
         while let Some(key) = map.next_key::<String>()? {
             let envelope = (self.ctx.borrow().is_envelope_key)(&key);
             if envelope {
-                let arr = map.next_value_seed(EnvelopeArraySeed { ctx: self.ctx, key: &key })?;
+                let arr = map.next_value_seed(EnvelopeArraySeed {
+                    ctx: self.ctx,
+                    key: &key,
+                })?;
                 match arr {
                     EnvelopeValue::Streamed => streamed = true,
                     EnvelopeValue::Other(v) => {
@@ -200,7 +232,10 @@ impl<'de> Visitor<'de> for EnvelopeArraySeed<'_, '_, '_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EnvelopeValue, A::Error> {
         while seq
-            .next_element_seed(RecordSeed { ctx: self.ctx, envelope: Some(self.key) })?
+            .next_element_seed(RecordSeed {
+                ctx: self.ctx,
+                envelope: Some(self.key),
+            })?
             .is_some()
         {}
         Ok(EnvelopeValue::Streamed)
@@ -208,7 +243,8 @@ impl<'de> Visitor<'de> for EnvelopeArraySeed<'_, '_, '_, '_> {
 
     // Anything else under an envelope-looking key is ordinary data of a single record.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EnvelopeValue, A::Error> {
-        let v: Value = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let v: Value =
+            serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
         Ok(EnvelopeValue::Other(v))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnvelopeValue, E> {
@@ -238,11 +274,18 @@ impl<'de> Visitor<'de> for EnvelopeArraySeed<'_, '_, '_, '_> {
 mod tests {
     use super::*;
 
-    fn run(doc: &str) -> (Result<u64, DocError>, Vec<(String, u64, Option<String>)>) {
+    /// (record JSON, line, envelope key) for each record seen.
+    type Seen = Vec<(String, u64, Option<String>)>;
+
+    fn run(doc: &str) -> (Result<u64, DocError>, Seen) {
         let mut got = Vec::new();
         let keys = |k: &str| matches!(k, "entities" | "results" | "data");
         let r = stream_document(doc.as_bytes(), &keys, &mut |rec: Record<'_>| {
-            got.push((rec.value.to_string(), rec.line, rec.envelope.map(str::to_string)));
+            got.push((
+                rec.value.to_string(),
+                rec.line,
+                rec.envelope.map(str::to_string),
+            ));
             true
         });
         (r, got)
@@ -258,7 +301,8 @@ mod tests {
 
     #[test]
     fn envelope_streams_its_array_and_ignores_paging() {
-        let (r, got) = run(r#"{"entities":[{"x":1},{"x":2},{"x":3}],"pagingInfo":{"lastPage":true}}"#);
+        let (r, got) =
+            run(r#"{"entities":[{"x":1},{"x":2},{"x":3}],"pagingInfo":{"lastPage":true}}"#);
         assert_eq!(r, Ok(3));
         assert!(got.iter().all(|g| g.2.as_deref() == Some("entities")));
     }

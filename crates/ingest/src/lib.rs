@@ -38,11 +38,20 @@ pub use input::Input;
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot open {path}: {source}")]
-    Open { path: String, source: std::io::Error },
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid access-log pattern `{pattern}`: {source}")]
-    Pattern { pattern: String, source: PatternError },
+    Pattern {
+        pattern: String,
+        source: PatternError,
+    },
     #[error("{path}: no AccessLogValve pattern found in this server.xml")]
     NoValve { path: String },
 }
@@ -76,14 +85,13 @@ impl Default for IngestOptions {
             duration_unit: DurationUnit::Millis,
             local_offset: chrono::Utc.fix(),
             max_line_len: 4 << 20,
-            chunk_size: 2 << 20,
+            chunk_size: 1 << 20,
             parallel_chunks: rayon::current_num_threads().max(1) * 2,
             reorder_capacity: 200_000,
             reorder_lateness_ms: 300_000,
         }
     }
 }
-
 
 /// Progress counters a front end can poll while a run goes on.
 #[derive(Debug, Default)]
@@ -109,28 +117,51 @@ pub struct Ingestor {
 
 impl Ingestor {
     pub fn new(options: IngestOptions) -> Result<Ingestor, IngestError> {
-        let opts = AccessLogOptions { duration_unit: options.duration_unit };
+        let opts = AccessLogOptions {
+            duration_unit: options.duration_unit,
+        };
         let mut parsers = Vec::new();
         for (i, p) in options.access_patterns.iter().enumerate() {
-            let parser = AccessLogParser::new(p, opts.clone())
-                .map_err(|source| IngestError::Pattern { pattern: p.clone(), source })?;
-            let name = if options.access_patterns.len() == 1 { "custom".to_string() } else { format!("custom-{}", i + 1) };
+            let parser =
+                AccessLogParser::new(p, opts.clone()).map_err(|source| IngestError::Pattern {
+                    pattern: p.clone(),
+                    source,
+                })?;
+            let name = if options.access_patterns.len() == 1 {
+                "custom".to_string()
+            } else {
+                format!("custom-{}", i + 1)
+            };
             parsers.push((name, Arc::new(parser)));
         }
         for (name, p) in PRESETS {
-            let parser = AccessLogParser::new(p, opts.clone())
-                .map_err(|source| IngestError::Pattern { pattern: p.to_string(), source })?;
+            let parser =
+                AccessLogParser::new(p, opts.clone()).map_err(|source| IngestError::Pattern {
+                    pattern: p.to_string(),
+                    source,
+                })?;
             parsers.push((name.to_string(), Arc::new(parser)));
         }
-        Ok(Ingestor { options, progress: Arc::new(Progress::default()), access: AccessCandidates { parsers } })
+        Ok(Ingestor {
+            options,
+            progress: Arc::new(Progress::default()),
+            access: AccessCandidates { parsers },
+        })
     }
 
     /// Reads access-log patterns from a Tomcat `server.xml` into the options.
     pub fn patterns_from_server_xml(path: &std::path::Path) -> Result<Vec<String>, IngestError> {
         let display = path.display().to_string();
-        let xml = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: display.clone(), source })?;
-        let patterns = formats::access::patterns_from_server_xml(&xml)
-            .map_err(|source| IngestError::Pattern { pattern: display.clone(), source })?;
+        let xml = std::fs::read_to_string(path).map_err(|source| IngestError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        let patterns = formats::access::patterns_from_server_xml(&xml).map_err(|source| {
+            IngestError::Pattern {
+                pattern: display.clone(),
+                source,
+            }
+        })?;
         if patterns.is_empty() {
             return Err(IngestError::NoValve { path: display });
         }
@@ -152,8 +183,13 @@ impl Ingestor {
         (inputs, failed)
     }
 
-    /// Reads one input to the end, calling `on_events` with batches in file order.
-    pub fn read_input(&self, input: &Input, on_events: &mut dyn FnMut(Vec<Event>)) -> FileStats {
+    /// Reads one input to the end, calling `on_events` with batches in file order. With
+    /// `None`, events are only counted (on the parsing threads), which is much cheaper.
+    pub fn read_input(
+        &self,
+        input: &Input,
+        on_events: Option<&mut dyn FnMut(Vec<Event>)>,
+    ) -> FileStats {
         let stats = match read::open(self, input) {
             Ok(opened) => opened.read(self, on_events),
             Err(e) => {
@@ -175,7 +211,17 @@ impl Ingestor {
         let files: Vec<FileStats> = inputs
             .par_iter()
             .with_max_len(1)
-            .map(|input| self.read_input(input, &mut |batch| on_events(input, batch)))
+            .map(|input| self.read_input(input, Some(&mut |batch| on_events(input, batch))))
+            .collect();
+        RunStats::from_files(files)
+    }
+
+    /// Reads every input in parallel for statistics only; no event leaves its parsing thread.
+    pub fn read_stats(&self, inputs: &[Input]) -> RunStats {
+        let files: Vec<FileStats> = inputs
+            .par_iter()
+            .with_max_len(1)
+            .map(|input| self.read_input(input, None))
             .collect();
         RunStats::from_files(files)
     }

@@ -72,8 +72,12 @@ impl Ordered {
                 _ => read::first_timestamp(&ing, i),
             })
             .collect();
-        let mut pending: Vec<(Option<i64>, usize, Input)> =
-            firsts.into_iter().zip(inputs).enumerate().map(|(k, (t, i))| (t, k, i)).collect();
+        let mut pending: Vec<(Option<i64>, usize, Input)> = firsts
+            .into_iter()
+            .zip(inputs)
+            .enumerate()
+            .map(|(k, (t, i))| (t, k, i))
+            .collect();
         pending.sort_by_key(|(t, k, _)| (t.is_some(), *t, *k));
         let n = pending.len();
         Ordered {
@@ -90,16 +94,26 @@ impl Ordered {
     }
 
     fn open_next(&mut self) {
-        let Some((_, order, input)) = self.pending.pop_front() else { return };
+        let Some((_, order, input)) = self.pending.pop_front() else {
+            return;
+        };
         let (tx, rx) = crossbeam_channel::bounded(AHEAD);
         let ing = Arc::clone(&self.ing);
         let handle = std::thread::spawn(move || {
-            ing.read_input(&input, &mut |batch| {
-                // A closed receiver means the consumer stopped early; keep counting.
-                let _ = tx.send(batch);
-            })
+            ing.read_input(
+                &input,
+                Some(&mut |batch| {
+                    // A closed receiver means the consumer stopped early; keep counting.
+                    let _ = tx.send(batch);
+                }),
+            )
         });
-        let mut s = Stream { rx, buf: VecDeque::new(), handle: Some(handle), order };
+        let mut s = Stream {
+            rx,
+            buf: VecDeque::new(),
+            handle: Some(handle),
+            order,
+        };
         if self.refill(&mut s) {
             if let Some(ev) = s.buf.front() {
                 self.seq += 1;
@@ -184,7 +198,10 @@ impl Iterator for Ordered {
                     let t = ev.epoch_ms();
                     self.max_seen = self.max_seen.max(t);
                     self.seq += 1;
-                    self.reorder.push(Reverse(Held { key: (t, self.seq), event: ev }));
+                    self.reorder.push(Reverse(Held {
+                        key: (t, self.seq),
+                        event: ev,
+                    }));
                 }
                 None => self.draining = true,
             }

@@ -7,7 +7,7 @@ use crate::formats::{LineOutcome, LineParser, ParseCtx, ParseError, json, log4j:
 use crate::input::{self, Input};
 use crate::jsondoc;
 use crate::sniff::{self, Detected};
-use crate::stats::FileStats;
+use crate::stats::{ChunkSummary, FileStats};
 use crate::{IngestError, Ingestor};
 use confwatch_event::{Event, SourceFormat};
 use rayon::prelude::*;
@@ -42,6 +42,7 @@ struct Parsed {
     unrecognised: Option<String>,
     /// The format an envelope declares, for files whose envelopes hold no records.
     container: Option<SourceFormat>,
+    summary: ChunkSummary,
     records: u64,
     skipped: u64,
 }
@@ -52,7 +53,12 @@ pub fn open(ing: &Ingestor, input: &Input) -> Result<Opened, IngestError> {
     let head = read_head(&mut reader, input)?;
     let detected = sniff::sniff(&head, &input.display, &ing.access);
     let reader: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(reader));
-    Ok(Opened { input: input.clone(), detected, reader, compression: compression.name() })
+    Ok(Opened {
+        input: input.clone(),
+        detected,
+        reader,
+        compression: compression.name(),
+    })
 }
 
 fn read_head(reader: &mut Box<dyn Read + Send>, input: &Input) -> Result<Vec<u8>, IngestError> {
@@ -62,7 +68,10 @@ fn read_head(reader: &mut Box<dyn Read + Send>, input: &Input) -> Result<Vec<u8>
         // A truncated or corrupt stream still yields what was decoded before the damage;
         // the full read reports the error with its line.
         Err(_) if !head.is_empty() => Ok(head),
-        Err(e) => Err(IngestError::Read { path: input.display.to_string(), source: e }),
+        Err(e) => Err(IngestError::Read {
+            path: input.display.to_string(),
+            source: e,
+        }),
     }
 }
 
@@ -75,20 +84,36 @@ pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
     let detected = sniff::sniff(&head, &input.display, &ing.access);
     let parser = match detected {
         Detected::Access { parser, .. } => ChunkParser::Line(parser as Arc<dyn LineParser>),
-        Detected::Log4j { .. } => ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset))),
+        Detected::Log4j { .. } => {
+            ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset)))
+        }
         Detected::JsonLines => ChunkParser::Json,
         _ => return None,
     };
     let end = memchr::memrchr(b'\n', &head).map_or(head.len(), |p| p + 1);
-    let chunk = Chunk { data: head[..end].to_vec(), first_line: 1, overlong: Vec::new() };
-    let parsed = parse_chunk(&chunk, &parser, &input.display, ing.options.max_line_len);
-    parsed.events.iter().map(Event::epoch_ms).min()
+    let chunk = Chunk {
+        data: head[..end].to_vec(),
+        first_line: 1,
+        overlong: Vec::new(),
+    };
+    let parsed = parse_chunk(
+        &chunk,
+        &parser,
+        &input.display,
+        ing.options.max_line_len,
+        false,
+    );
+    parsed.summary.first.map(|t| t.timestamp_millis())
 }
 
 impl Opened {
     /// Reads the whole input, calling `on_events` with each batch in file order. Never fails:
     /// every problem is counted in the returned statistics.
-    pub fn read(self, ing: &Ingestor, on_events: &mut dyn FnMut(Vec<Event>)) -> FileStats {
+    pub fn read(
+        self,
+        ing: &Ingestor,
+        mut on_events: Option<&mut dyn FnMut(Vec<Event>)>,
+    ) -> FileStats {
         let mut stats = FileStats::new(&self.input.display);
         stats.compression = self.compression;
         stats.variant = self.detected.variant();
@@ -103,17 +128,27 @@ impl Opened {
                 ChunkParser::Line(Arc::clone(parser) as Arc<dyn LineParser>)
             }
             Detected::Log4j { security } => {
-                stats.format =
-                    Some(if *security { SourceFormat::SecurityLog } else { SourceFormat::AccessLogFilter });
+                stats.format = Some(if *security {
+                    SourceFormat::SecurityLog
+                } else {
+                    SourceFormat::AccessLogFilter
+                });
                 ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset)))
             }
             Detected::JsonLines => ChunkParser::Json,
             Detected::JsonDocument => {
-                read_json_document(self.reader, &self.input, &mut stats, on_events);
+                read_json_document(self.reader, &self.input, &mut stats, &mut on_events);
                 return stats;
             }
         };
-        read_lines(ing, self.reader, &self.input, parser, &mut stats, on_events);
+        read_lines(
+            ing,
+            self.reader,
+            &self.input,
+            parser,
+            &mut stats,
+            &mut on_events,
+        );
         stats
     }
 }
@@ -133,8 +168,9 @@ fn read_lines(
     input: &Input,
     parser: ChunkParser,
     stats: &mut FileStats,
-    on_events: &mut dyn FnMut(Vec<Event>),
+    on_events: &mut Option<&mut dyn FnMut(Vec<Event>)>,
 ) {
+    let keep = on_events.is_some();
     let max_line = ing.options.max_line_len;
     let batch = ing.options.parallel_chunks.max(1);
     let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, std::io::Error>>(batch);
@@ -179,7 +215,7 @@ fn read_lines(
             }
             let results: Vec<Parsed> = chunks
                 .par_iter()
-                .map(|c| parse_chunk(c, &parser, &file, max_line))
+                .map(|c| parse_chunk(c, &parser, &file, max_line, keep))
                 .collect();
             for (chunk, parsed) in chunks.iter().zip(results) {
                 for &line in &chunk.overlong {
@@ -194,11 +230,11 @@ fn read_lines(
                 for (line, e) in &parsed.errors {
                     stats.parse_error(*line, e);
                 }
-                for ev in &parsed.events {
-                    stats.event(ev);
-                }
-                if !parsed.events.is_empty() {
-                    on_events(parsed.events);
+                stats.absorb(parsed.summary);
+                if let Some(sink) = on_events.as_mut()
+                    && !parsed.events.is_empty()
+                {
+                    sink(parsed.events);
                 }
                 if let Some(reason) = parsed.unrecognised {
                     if stats.events == 0 && stats.errors == 0 {
@@ -213,7 +249,10 @@ fn read_lines(
             }
             if let Some(e) = read_error {
                 let line = stats.records + 1;
-                stats.error(line, &format!("read error, the rest of the file is lost: {e}"));
+                stats.error(
+                    line,
+                    &format!("read error, the rest of the file is lost: {e}"),
+                );
                 stop = true;
             }
         }
@@ -222,14 +261,22 @@ fn read_lines(
     });
 }
 
-fn parse_chunk(chunk: &Chunk, parser: &ChunkParser, file: &Arc<str>, max_line: usize) -> Parsed {
+/// Parses one chunk; with `keep` false the events are only summarised, on this thread.
+fn parse_chunk(
+    chunk: &Chunk,
+    parser: &ChunkParser,
+    file: &Arc<str>,
+    max_line: usize,
+    keep: bool,
+) -> Parsed {
     let mut out = Parsed::default();
     let mut ctx = ParseCtx::new(Arc::clone(file));
     for (n, raw) in chunk::lines(chunk) {
         ctx.set_line(n);
         if raw.len() > max_line {
             out.records += 1;
-            out.errors.push((n, ParseError::LineTooLong { max: max_line }));
+            out.errors
+                .push((n, ParseError::LineTooLong { max: max_line }));
             continue;
         }
         let decoded: String;
@@ -248,12 +295,17 @@ fn parse_chunk(chunk: &Chunk, parser: &ChunkParser, file: &Arc<str>, max_line: u
         out.records += 1;
         match parser {
             ChunkParser::Line(p) => match p.parse_line(line, &mut ctx) {
-                LineOutcome::Event(ev) => out.events.push(*ev),
+                LineOutcome::Event(ev) => {
+                    out.summary.add(&ev);
+                    if keep {
+                        out.events.push(*ev);
+                    }
+                }
                 LineOutcome::Skip => out.skipped += 1,
                 LineOutcome::Error(e) => out.errors.push((n, e)),
             },
             ChunkParser::Json => {
-                if let Some(reason) = parse_json_line(line, &mut ctx, &mut out) {
+                if let Some(reason) = parse_json_line(line, &mut ctx, &mut out, keep) {
                     out.unrecognised = Some(reason);
                     return out;
                 }
@@ -265,7 +317,7 @@ fn parse_chunk(chunk: &Chunk, parser: &ChunkParser, file: &Arc<str>, max_line: u
 
 /// Parses one JSON line: a record, an array of records or an envelope. Returns a reason when
 /// the line is JSON of some other product.
-fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed) -> Option<String> {
+fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed, keep: bool) -> Option<String> {
     let n = ctx.line();
     let v: Value = match serde_json::from_str(line) {
         Ok(v) => v,
@@ -275,13 +327,19 @@ fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed) -> Option<S
         }
     };
     if !sniff::is_confluence_json(&v) {
-        if out.events.is_empty() {
+        if out.summary.events == 0 {
             return Some(format!(
                 "JSON that is not a Confluence or Atlassian audit format ({})",
                 sniff::describe_keys(&v)
             ));
         }
-        out.errors.push((n, ParseError::Shape { format: "audit", detail: sniff::describe_keys(&v) }));
+        out.errors.push((
+            n,
+            ParseError::Shape {
+                format: "audit",
+                detail: sniff::describe_keys(&v),
+            },
+        ));
         return None;
     }
     if out.container.is_none()
@@ -291,11 +349,22 @@ fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed) -> Option<S
     }
     for_each_record(v, &mut |rec, fmt| {
         let Some(fmt) = fmt else {
-            out.errors.push((n, ParseError::Shape { format: "audit", detail: sniff::describe_keys(&rec) }));
+            out.errors.push((
+                n,
+                ParseError::Shape {
+                    format: "audit",
+                    detail: sniff::describe_keys(&rec),
+                },
+            ));
             return;
         };
         match json::parse_record(fmt, &rec, ctx) {
-            LineOutcome::Event(ev) => out.events.push(*ev),
+            LineOutcome::Event(ev) => {
+                out.summary.add(&ev);
+                if keep {
+                    out.events.push(*ev);
+                }
+            }
             LineOutcome::Skip => out.skipped += 1,
             LineOutcome::Error(e) => out.errors.push((n, e)),
         }
@@ -335,7 +404,7 @@ fn read_json_document(
     reader: Box<dyn Read + Send>,
     input: &Input,
     stats: &mut FileStats,
-    on_events: &mut dyn FnMut(Vec<Event>),
+    on_events: &mut Option<&mut dyn FnMut(Vec<Event>)>,
 ) {
     let mut ctx = ParseCtx::new(Arc::clone(&input.display));
     let mut batch = Vec::new();
@@ -360,7 +429,10 @@ fn read_json_document(
                 }
                 stats.parse_error(
                     rec.line,
-                    &ParseError::Shape { format: "audit", detail: sniff::describe_keys(&rec.value) },
+                    &ParseError::Shape {
+                        format: "audit",
+                        detail: sniff::describe_keys(&rec.value),
+                    },
                 );
                 return true;
             }
@@ -368,9 +440,13 @@ fn read_json_document(
         match json::parse_record(fmt, &rec.value, &mut ctx) {
             LineOutcome::Event(ev) => {
                 stats.event(&ev);
-                batch.push(*ev);
-                if batch.len() >= 4096 {
-                    on_events(std::mem::take(&mut batch));
+                if on_events.is_some() {
+                    batch.push(*ev);
+                }
+                if batch.len() >= 4096
+                    && let Some(sink) = on_events.as_mut()
+                {
+                    sink(std::mem::take(&mut batch));
                 }
             }
             LineOutcome::Skip => stats.skipped += 1,
@@ -378,8 +454,10 @@ fn read_json_document(
         }
         true
     });
-    if !batch.is_empty() {
-        on_events(batch);
+    if !batch.is_empty()
+        && let Some(sink) = on_events.as_mut()
+    {
+        sink(batch);
     }
     if let Some(reason) = verdict {
         let s = std::mem::replace(stats, FileStats::new(&input.display));

@@ -17,7 +17,10 @@ pub enum Detected {
     /// NUL bytes in the head: not a text log.
     Binary,
     /// Tomcat access log under one pattern; `name` is the preset name or `custom`.
-    Access { name: String, parser: Arc<AccessLogParser> },
+    Access {
+        name: String,
+        parser: Arc<AccessLogParser>,
+    },
     /// log4j application or security log.
     Log4j { security: bool },
     /// One JSON value per line (audit files, or one-line envelopes/arrays).
@@ -68,7 +71,10 @@ pub fn sniff(head: &[u8], name: &str, access: &AccessCandidates) -> Detected {
         return Detected::Binary;
     }
     let lines: Vec<_> = head_lines(head).take(SNIFF_LINES).collect();
-    let first = lines.first().map(|l| l.trim_start_matches('\u{feff}').trim_start()).unwrap_or("");
+    let first = lines
+        .first()
+        .map(|l| l.trim_start_matches('\u{feff}').trim_start())
+        .unwrap_or("");
     // JSON first when the first line is a whole JSON value; the access log's `[dd/MMM/…`
     // also starts with a bracket, so a bracket alone decides nothing.
     if (first.starts_with('{') || first.starts_with('['))
@@ -78,7 +84,9 @@ pub fn sniff(head: &[u8], name: &str, access: &AccessCandidates) -> Detected {
     }
     if lines.iter().any(|l| log4j::looks_like_log4j(l)) {
         let lower = name.to_ascii_lowercase();
-        return Detected::Log4j { security: lower.contains("security") };
+        return Detected::Log4j {
+            security: lower.contains("security"),
+        };
     }
     let mut best: Option<(usize, &(String, Arc<AccessLogParser>))> = None;
     for cand in &access.parsers {
@@ -90,14 +98,20 @@ pub fn sniff(head: &[u8], name: &str, access: &AccessCandidates) -> Detected {
     if let Some((hits, (name, parser))) = best
         && hits * 2 >= lines.len()
     {
-        return Detected::Access { name: name.clone(), parser: Arc::clone(parser) };
+        return Detected::Access {
+            name: name.clone(),
+            parser: Arc::clone(parser),
+        };
     }
     if first.starts_with('{') || first.starts_with('[') {
         // Not a whole value on the first line: a pretty-printed document. Its records are
         // recognised (or not) as they are streamed.
         return Detected::JsonDocument;
     }
-    let sample: String = lines.first().map(|l| l.chars().take(80).collect()).unwrap_or_default();
+    let sample: String = lines
+        .first()
+        .map(|l| l.chars().take(80).collect())
+        .unwrap_or_default();
     Detected::Unknown(format!(
         "not a Confluence log format confwatch knows (first line: `{sample}`); for a custom \
          Tomcat pattern pass --access-log-pattern or --server-xml"
@@ -118,7 +132,9 @@ fn json_verdict(v: &Value) -> Detected {
 /// True for a record, an array of records or an envelope of a known format.
 pub fn is_confluence_json(v: &Value) -> bool {
     match v {
-        Value::Array(items) => items.first().is_none_or(|f| json::detect_record(f).is_some()),
+        Value::Array(items) => items
+            .first()
+            .is_none_or(|f| json::detect_record(f).is_some()),
         Value::Object(map) => {
             json::detect_record(v).is_some()
                 || map.iter().any(|(k, val)| {

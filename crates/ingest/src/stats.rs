@@ -4,13 +4,47 @@
 use crate::formats::ParseError;
 use chrono::{DateTime, FixedOffset};
 use confwatch_event::{Event, SourceFormat};
+use rustc_hash::FxHashSet as HashSet;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Error examples kept per file; the rest are only counted.
 pub const ERROR_EXAMPLES: usize = 5;
 /// Distinct users tracked per file before counting stops growing (hostile input).
 const USER_CAP: usize = 1_000_000;
+
+/// Counts over a run of events, computed on the thread that parsed them so the events
+/// themselves need not travel when only statistics are wanted.
+#[derive(Debug, Default)]
+pub struct ChunkSummary {
+    pub events: u64,
+    pub format: Option<SourceFormat>,
+    pub first: Option<DateTime<FixedOffset>>,
+    pub last: Option<DateTime<FixedOffset>>,
+    pub users: HashSet<Arc<str>>,
+}
+
+impl ChunkSummary {
+    pub fn add(&mut self, ev: &Event) {
+        self.events += 1;
+        if self.format.is_none() {
+            self.format = Some(ev.format);
+        }
+        let t = ev.timestamp;
+        if self.first.is_none_or(|f| t < f) {
+            self.first = Some(t);
+        }
+        if self.last.is_none_or(|l| t > l) {
+            self.last = Some(t);
+        }
+        if let Some(u) = &ev.user
+            && self.users.len() < USER_CAP
+            && !self.users.contains(u)
+        {
+            self.users.insert(Arc::clone(u));
+        }
+    }
+}
 
 /// What happened to one file.
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +76,7 @@ pub struct FileStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_event: Option<DateTime<FixedOffset>>,
     #[serde(skip)]
-    user_set: HashSet<String>,
+    user_set: HashSet<Arc<str>>,
 }
 
 impl FileStats {
@@ -61,7 +95,7 @@ impl FileStats {
             users: 0,
             first_event: None,
             last_event: None,
-            user_set: HashSet::new(),
+            user_set: HashSet::default(),
         }
     }
 
@@ -72,7 +106,8 @@ impl FileStats {
             if line == 0 {
                 self.error_examples.push(format!("{}: {err}", self.path));
             } else {
-                self.error_examples.push(format!("{}:{line}: {err}", self.path));
+                self.error_examples
+                    .push(format!("{}:{line}: {err}", self.path));
             }
         }
     }
@@ -82,28 +117,41 @@ impl FileStats {
     }
 
     pub fn event(&mut self, ev: &Event) {
-        self.events += 1;
-        if self.format.is_none() {
-            self.format = Some(ev.format);
+        let mut one = ChunkSummary::default();
+        one.add(ev);
+        self.absorb(one);
+    }
+
+    /// Adds the summary of a run of events (computed where they were parsed).
+    pub fn absorb(&mut self, sum: ChunkSummary) {
+        if sum.events == 0 {
+            return;
         }
-        let t = ev.timestamp;
-        if self.first_event.is_none_or(|f| t < f) {
+        self.events += sum.events;
+        if self.format.is_none() {
+            self.format = sum.format;
+        }
+        if let Some(t) = sum.first
+            && self.first_event.is_none_or(|f| t < f)
+        {
             self.first_event = Some(t);
         }
-        if self.last_event.is_none_or(|l| t > l) {
+        if let Some(t) = sum.last
+            && self.last_event.is_none_or(|l| t > l)
+        {
             self.last_event = Some(t);
         }
-        if let Some(u) = &ev.user
-            && self.user_set.len() < USER_CAP
-            && !self.user_set.contains(&**u)
-        {
-            self.user_set.insert(u.to_string());
-            self.users = self.user_set.len() as u64;
+        for u in sum.users {
+            if self.user_set.len() >= USER_CAP {
+                break;
+            }
+            self.user_set.insert(u);
         }
+        self.users = self.user_set.len() as u64;
     }
 
     /// The distinct users seen (bounded).
-    pub fn user_names(&self) -> &HashSet<String> {
+    pub fn user_names(&self) -> &HashSet<Arc<str>> {
         &self.user_set
     }
 }
@@ -129,7 +177,7 @@ impl RunStats {
     /// Builds the run totals from per-file statistics (kept in the given order).
     pub fn from_files(files: Vec<FileStats>) -> RunStats {
         let mut run = RunStats::default();
-        let mut users: HashSet<&str> = HashSet::new();
+        let mut users: HashSet<&str> = HashSet::default();
         for f in &files {
             if f.skipped_reason.is_some() {
                 run.files_skipped += 1;
@@ -141,7 +189,7 @@ impl RunStats {
             run.skipped += f.skipped;
             run.errors += f.errors;
             if users.len() < USER_CAP {
-                users.extend(f.user_set.iter().map(String::as_str));
+                users.extend(f.user_set.iter().map(|u| &**u));
             }
             if let Some(t) = f.first_event
                 && run.first_event.is_none_or(|r| t < r)

@@ -22,7 +22,11 @@ fn month_from_abbrev(m: &[u8]) -> Option<u32> {
     if m.len() != 3 {
         return None;
     }
-    let lower = [m[0].to_ascii_lowercase(), m[1].to_ascii_lowercase(), m[2].to_ascii_lowercase()];
+    let lower = [
+        m[0].to_ascii_lowercase(),
+        m[1].to_ascii_lowercase(),
+        m[2].to_ascii_lowercase(),
+    ];
     Some(match &lower {
         b"jan" => 1,
         b"feb" => 2,
@@ -65,7 +69,8 @@ pub fn parse_offset(s: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (hh as i32 * 3600 + mm as i32 * 60))
 }
 
-fn build(
+/// A calendar date and wall-clock time as read from a log, before the offset is applied.
+struct Civil {
     y: i32,
     mo: u32,
     d: u32,
@@ -73,10 +78,11 @@ fn build(
     mi: u32,
     s: u32,
     milli: u32,
-    off: FixedOffset,
-) -> Option<DateTime<FixedOffset>> {
-    let date = NaiveDate::from_ymd_opt(y, mo, d)?;
-    let naive = date.and_hms_milli_opt(h, mi, s, milli)?;
+}
+
+fn build(c: Civil, off: FixedOffset) -> Option<DateTime<FixedOffset>> {
+    let date = NaiveDate::from_ymd_opt(c.y, c.mo, c.d)?;
+    let naive = date.and_hms_milli_opt(c.h, c.mi, c.s, c.milli)?;
     off.from_local_datetime(&naive).single()
 }
 
@@ -85,7 +91,12 @@ fn build(
 pub fn parse_clf(s: &str) -> Option<DateTime<FixedOffset>> {
     let b = s.as_bytes();
     // dd/MMM/yyyy:HH:mm:ss
-    if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' || b[17] != b':'
+    if b.len() < 26
+        || b[2] != b'/'
+        || b[6] != b'/'
+        || b[11] != b':'
+        || b[14] != b':'
+        || b[17] != b':'
     {
         return None;
     }
@@ -113,7 +124,18 @@ pub fn parse_clf(s: &str) -> Option<DateTime<FixedOffset>> {
         rest = &frac[end..];
     }
     let off = parse_offset(rest.strip_prefix(' ')?)?;
-    build(y, mo, d, h, mi, sec, milli, off)
+    build(
+        Civil {
+            y,
+            mo,
+            d,
+            h,
+            mi,
+            s: sec,
+            milli,
+        },
+        off,
+    )
 }
 
 /// Parses log4j's default `%d`: `2022-07-12 01:08:59,489` (comma or dot before millis),
@@ -130,16 +152,16 @@ pub fn parse_log4j(s: &str, offset: FixedOffset) -> Option<DateTime<FixedOffset>
     {
         return None;
     }
-    build(
-        digits(&b[0..4])? as i32,
-        digits(&b[5..7])?,
-        digits(&b[8..10])?,
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-        digits(&b[20..23])?,
-        offset,
-    )
+    let civil = Civil {
+        y: digits(&b[0..4])? as i32,
+        mo: digits(&b[5..7])?,
+        d: digits(&b[8..10])?,
+        h: digits(&b[11..13])?,
+        mi: digits(&b[14..16])?,
+        s: digits(&b[17..19])?,
+        milli: digits(&b[20..23])?,
+    };
+    build(civil, offset)
 }
 
 /// Parses an RFC 3339 / ISO 8601 instant (`2021-11-23T00:44:36.398Z`, `…+02:00`).
@@ -171,7 +193,10 @@ mod tests {
         let t = parse_clf("18/Dec/2020:12:57:26 +1100").expect("parse");
         assert_eq!(t.offset().local_minus_utc(), 11 * 3600);
         assert_eq!(t.to_rfc3339(), "2020-12-18T12:57:26+11:00");
-        assert_eq!(t.with_timezone(&Utc).to_rfc3339(), "2020-12-18T01:57:26+00:00");
+        assert_eq!(
+            t.with_timezone(&Utc).to_rfc3339(),
+            "2020-12-18T01:57:26+00:00"
+        );
     }
 
     #[test]
@@ -206,8 +231,14 @@ mod tests {
 
     #[test]
     fn offsets() {
-        assert_eq!(parse_offset("+11:00").map(|o| o.local_minus_utc()), Some(39600));
-        assert_eq!(parse_offset("-0530").map(|o| o.local_minus_utc()), Some(-19800));
+        assert_eq!(
+            parse_offset("+11:00").map(|o| o.local_minus_utc()),
+            Some(39600)
+        );
+        assert_eq!(
+            parse_offset("-0530").map(|o| o.local_minus_utc()),
+            Some(-19800)
+        );
         assert_eq!(parse_offset("Z").map(|o| o.local_minus_utc()), Some(0));
         assert!(parse_offset("+2400").is_none());
     }
@@ -216,7 +247,10 @@ mod tests {
     fn rfc3339_and_epochs() {
         let t = parse_rfc3339("2021-11-23T00:44:36.398Z").expect("parse");
         assert_eq!(t.timestamp_millis(), 1_637_628_276_398);
-        assert_eq!(from_epoch_ms(1_637_073_322_812).map(|t| t.timestamp_millis()), Some(1_637_073_322_812));
+        assert_eq!(
+            from_epoch_ms(1_637_073_322_812).map(|t| t.timestamp_millis()),
+            Some(1_637_073_322_812)
+        );
         assert_eq!(
             from_epoch_parts(1_637_625_013, 842_000_000).map(|t| t.timestamp_millis()),
             Some(1_637_625_013_842)

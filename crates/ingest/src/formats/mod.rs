@@ -9,7 +9,7 @@ pub mod json;
 pub mod log4j;
 
 use confwatch_event::{Event, Origin};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// Why one record could not be read. Shown as `file:line: <message>`.
@@ -26,7 +26,10 @@ pub enum ParseError {
     #[error("invalid JSON: {0}")]
     Json(String),
     #[error("JSON record is not a {format} record: {detail}")]
-    Shape { format: &'static str, detail: String },
+    Shape {
+        format: &'static str,
+        detail: String,
+    },
     #[error("record is larger than the {max}-byte limit; skipped")]
     RecordTooLarge { max: usize },
     #[error("{0}")]
@@ -50,7 +53,7 @@ pub enum LineOutcome {
 pub struct ParseCtx {
     file: Arc<str>,
     line: u64,
-    interned: HashMap<Box<str>, Arc<str>>,
+    interned: FxHashMap<Box<str>, Arc<str>>,
 }
 
 /// Interner entries kept before it is cleared, so memory stays bounded on hostile input.
@@ -60,7 +63,11 @@ const INTERN_MAX_LEN: usize = 512;
 
 impl ParseCtx {
     pub fn new(file: Arc<str>) -> ParseCtx {
-        ParseCtx { file, line: 0, interned: HashMap::new() }
+        ParseCtx {
+            file,
+            line: 0,
+            interned: FxHashMap::default(),
+        }
     }
 
     /// The file being read, as given or found.
@@ -79,7 +86,10 @@ impl ParseCtx {
 
     /// The origin to stamp on an event made from the current record.
     pub fn origin(&self) -> Origin {
-        Origin { file: Arc::clone(&self.file), line: self.line }
+        Origin {
+            file: Arc::clone(&self.file),
+            line: self.line,
+        }
     }
 
     /// A shared copy of `s`, reusing an earlier allocation of the same text.
