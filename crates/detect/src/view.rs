@@ -40,6 +40,7 @@ pub const FIELDS: &[&str] = &[
     "session_id",
     "space_key",
     "page_id",
+    "page_ref",
     "title",
     "attachment",
     "version",
@@ -98,6 +99,18 @@ pub fn rest_items(ev: &Event) -> Option<u32> {
     ev.rest
         .as_ref()
         .map(|r| r.max_items(is_list_action(ev.action)))
+}
+
+/// A page identity for distinct counting: the page id, else `SPACE/Title`, else the title.
+pub fn page_ref(ev: &Event) -> Option<String> {
+    if let Some(id) = ev.object.page_id {
+        return Some(id.to_string());
+    }
+    match (&ev.object.space_key, &ev.object.title) {
+        (Some(k), Some(t)) => Some(format!("{k}/{t}")),
+        (None, Some(t)) => Some(t.clone()),
+        _ => None,
+    }
 }
 
 fn split_url(url: &str) -> (&str, Option<&str>) {
@@ -166,6 +179,7 @@ impl<'a> EventView<'a> {
             "session_id" => s(ev.session_id.as_deref()?),
             "space_key" => s(ev.object.space_key.as_deref()?),
             "page_id" => int(ev.object.page_id?),
+            "page_ref" => owned(page_ref(ev)?),
             "title" => s(ev.object.title.as_deref()?),
             "attachment" => s(ev.object.attachment.as_deref()?),
             "version" => EventValue::Int(i64::from(ev.object.version?)),

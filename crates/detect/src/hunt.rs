@@ -1,0 +1,899 @@
+//! The hunt: feeds time-ordered events through rsigma, keeps bounded evidence per
+//! correlation window, and turns rule firings into merged, explained [`Alert`]s.
+//!
+//! Memory is bounded by groups × windows: each (correlation, group) keeps at most
+//! [`MAX_ITEMS_PER_GROUP`] evidence items inside its timespan, and idle groups are swept.
+
+use crate::config::{HuntConfig, PrivilegeSource, PrivilegedAccounts};
+use crate::error::DetectError;
+use crate::rules::{
+    RuleSet, alerting_keys, level_to_severity, rule_key, technique_from_tag, threshold_of,
+};
+use crate::summary::{AlertFacts, render_summary};
+use crate::view::{EventView, rest_items};
+use chrono::{DateTime, FixedOffset};
+use confwatch_event::alert::{Alert, Evidence, SampleRequest, Severity};
+use confwatch_event::{Event, Outcome};
+use rsigma_eval::{CorrelationEngine, EvaluationResult, Event as _};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Evidence items kept per (correlation, group) window.
+pub const MAX_ITEMS_PER_GROUP: usize = 512;
+/// Distinct values kept per alert and kind.
+const MAX_DISTINCT: usize = 1000;
+/// Distinct values written into the alert per kind.
+const MAX_VALUES_SHOWN: usize = 20;
+/// Samples kept: the first few and the last few.
+const FIRST_SAMPLES: usize = 3;
+const LAST_SAMPLES: usize = 2;
+/// Long strings from logs are cut to this many bytes in evidence.
+const MAX_TEXT: usize = 512;
+/// Events between sweeps of idle evidence groups.
+const SWEEP_EVERY: u64 = 100_000;
+/// Default merge window for single-event rules.
+const DEFAULT_GROUP_WINDOW_SECS: i64 = 3600;
+
+/// Per-rule options under the rule's top-level `confwatch:` key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RuleOptions {
+    /// Sentence template for the alert summary (see `docs/detections.md`).
+    pub summary: Option<String>,
+    /// Single-event rules: fields whose values form one alert (default `[user]`).
+    pub group_by: Vec<String>,
+    /// Single-event rules: hits closer than this merge into one alert (`30m`, `1h`).
+    pub group_window: Option<String>,
+    /// Noun used by `{terms}` (default "credential terms").
+    pub terms_noun: Option<String>,
+}
+
+fn rule_options(attrs: &HashMap<String, impl serde::Serialize>) -> RuleOptions {
+    attrs
+        .get("confwatch")
+        .and_then(|v| serde_json::to_value(v).ok())
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+fn parse_span(s: &str) -> Option<i64> {
+    rsigma_parser::Timespan::parse(s)
+        .ok()
+        .and_then(|t| i64::try_from(t.seconds).ok())
+}
+
+#[derive(Debug)]
+struct RuleMeta {
+    key: String,
+    uuid: Option<String>,
+    title: String,
+    severity: Severity,
+    techniques: Vec<String>,
+    alerting: bool,
+    options: RuleOptions,
+    /// Correlations referencing this rule (indices into `corrs`).
+    parents: Vec<usize>,
+    /// Single-event rules: grouping fields and merge window.
+    group_by: Vec<String>,
+    group_window: i64,
+}
+
+#[derive(Debug)]
+struct CorrMeta {
+    rule: RuleMeta,
+    timespan: i64,
+    group_by: Vec<String>,
+    threshold: Option<f64>,
+}
+
+/// One contributing event, shared between the windows it falls in.
+#[derive(Debug)]
+struct Item {
+    seq: u64,
+    epoch: i64,
+    ts: DateTime<FixedOffset>,
+    file: Arc<str>,
+    line: u64,
+    /// Index of the detection rule that matched.
+    rule: usize,
+    action: &'static str,
+    content: bool,
+    outcome: Outcome,
+    user: Option<Arc<str>>,
+    client_ip: Option<IpAddr>,
+    method: Option<Arc<str>>,
+    url: Option<String>,
+    status: Option<u16>,
+    user_agent: Option<Arc<str>>,
+    search_query: Option<String>,
+    page: Option<String>,
+    space: Option<String>,
+    attachment: Option<String>,
+    audit_action: Option<String>,
+    rest_items: u32,
+}
+
+fn cut(s: &str) -> String {
+    if s.len() <= MAX_TEXT {
+        return s.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", s.get(..end).unwrap_or(""))
+}
+
+impl Item {
+    fn new(seq: u64, rule: usize, ev: &Event) -> Item {
+        let page = crate::view::page_ref(ev);
+        Item {
+            seq,
+            epoch: ev.timestamp.timestamp(),
+            ts: ev.timestamp,
+            file: ev.origin.file.clone(),
+            line: ev.origin.line,
+            rule,
+            action: ev.action.as_str(),
+            content: ev.action.is_content_retrieval(),
+            outcome: ev.outcome,
+            user: ev.user.clone(),
+            client_ip: ev.client_ip,
+            method: ev.method.clone(),
+            url: ev.url.as_deref().map(cut),
+            status: ev.status,
+            user_agent: ev.user_agent.clone(),
+            search_query: ev.search_query.as_deref().map(cut),
+            page: page.as_deref().map(cut),
+            space: ev.object.space_key.as_deref().map(cut),
+            attachment: ev.object.attachment.as_deref().map(cut),
+            audit_action: ev.audit.as_deref().map(|a| cut(&a.action_key)),
+            rest_items: rest_items(ev).unwrap_or(0),
+        }
+    }
+
+    fn sample(&self) -> SampleRequest {
+        SampleRequest {
+            timestamp: self.ts,
+            origin: format!("{}:{}", self.file, self.line),
+            action: self.action.to_owned(),
+            user: self.user.as_deref().map(str::to_owned),
+            client_ip: self.client_ip.map(|i| i.to_string()),
+            method: self.method.as_deref().map(str::to_owned),
+            url: self.url.clone(),
+            status: self.status,
+            user_agent: self.user_agent.as_deref().map(str::to_owned),
+            search_query: self.search_query.clone(),
+            audit_action: self.audit_action.clone(),
+        }
+    }
+}
+
+/// Accumulates one alert across the windows merged into it.
+#[derive(Debug)]
+struct Building {
+    rule: RuleRef,
+    group: BTreeMap<String, String>,
+    first: DateTime<FixedOffset>,
+    last: DateTime<FixedOffset>,
+    last_epoch: i64,
+    merge_window: i64,
+    max_seq: u64,
+    windows: u64,
+    aggregated: f64,
+    event_count: u64,
+    truncated: bool,
+    per_rule: BTreeMap<usize, u64>,
+    per_rule_pages: BTreeMap<usize, BTreeSet<String>>,
+    failures: u64,
+    items_sum: u64,
+    distinct: BTreeMap<&'static str, Vec<String>>,
+    distinct_sets: BTreeMap<&'static str, BTreeSet<String>>,
+    first_samples: Vec<SampleRequest>,
+    last_samples: VecDeque<SampleRequest>,
+    privileged: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RuleRef {
+    Det(usize),
+    Corr(usize),
+}
+
+impl Building {
+    fn new(
+        rule: RuleRef,
+        group: BTreeMap<String, String>,
+        ts: DateTime<FixedOffset>,
+        merge_window: i64,
+    ) -> Building {
+        Building {
+            rule,
+            group,
+            first: ts,
+            last: ts,
+            last_epoch: ts.timestamp(),
+            merge_window,
+            max_seq: 0,
+            windows: 0,
+            aggregated: 0.0,
+            event_count: 0,
+            truncated: false,
+            per_rule: BTreeMap::new(),
+            per_rule_pages: BTreeMap::new(),
+            failures: 0,
+            items_sum: 0,
+            distinct: BTreeMap::new(),
+            distinct_sets: BTreeMap::new(),
+            first_samples: Vec::new(),
+            last_samples: VecDeque::new(),
+            privileged: false,
+        }
+    }
+
+    fn note(&mut self, kind: &'static str, value: &str) {
+        let set = self.distinct_sets.entry(kind).or_default();
+        if set.len() >= MAX_DISTINCT {
+            self.truncated = true;
+            return;
+        }
+        if set.insert(value.to_owned()) {
+            // First-seen order is what the summary quotes.
+            self.distinct
+                .entry(kind)
+                .or_default()
+                .push(value.to_owned());
+        }
+    }
+
+    fn add(&mut self, it: &Item) {
+        if it.seq <= self.max_seq {
+            return;
+        }
+        self.max_seq = it.seq;
+        self.event_count += 1;
+        if it.ts < self.first {
+            self.first = it.ts;
+        }
+        if it.ts > self.last {
+            self.last = it.ts;
+        }
+        *self.per_rule.entry(it.rule).or_default() += 1;
+        if it.outcome == Outcome::Failure {
+            self.failures += 1;
+        }
+        self.items_sum += u64::from(it.rest_items);
+        if let Some(u) = &it.user {
+            self.note("users", u);
+        }
+        if let Some(ip) = it.client_ip {
+            self.note("source_ips", &ip.to_string());
+        }
+        if let Some(a) = &it.user_agent {
+            self.note("user_agents", a);
+        }
+        if let Some(q) = &it.search_query {
+            self.note("search_queries", q);
+        }
+        if let Some(p) = &it.page
+            && it.content
+        {
+            self.note("pages", p);
+            let set = self.per_rule_pages.entry(it.rule).or_default();
+            if set.len() < MAX_DISTINCT {
+                set.insert(p.clone());
+            }
+        }
+        if let Some(s) = &it.space {
+            self.note("spaces", s);
+        }
+        if let Some(a) = &it.attachment {
+            self.note("attachments", a);
+        }
+        if let Some(a) = &it.audit_action {
+            self.note("audit_actions", a);
+        }
+        self.note("actions", it.action);
+        let s = it.sample();
+        if self.first_samples.len() < FIRST_SAMPLES {
+            self.first_samples.push(s);
+        } else {
+            if self.last_samples.len() >= LAST_SAMPLES {
+                self.last_samples.pop_front();
+            }
+            self.last_samples.push_back(s);
+        }
+    }
+}
+
+/// Events and alerts of one hunt.
+#[derive(Debug, Clone, Default)]
+pub struct HuntStats {
+    pub events_read: u64,
+    /// Events inside `--since/--until`.
+    pub events_in_range: u64,
+    pub first_event: Option<DateTime<FixedOffset>>,
+    pub last_event: Option<DateTime<FixedOffset>>,
+    pub rules_loaded: usize,
+    /// Alerts removed by allowlist entries: (reason, count).
+    pub suppressed: Vec<(String, u64)>,
+    pub below_min_severity: u64,
+}
+
+/// What a hunt produced.
+#[derive(Debug, Clone, Default)]
+pub struct HuntReport {
+    /// Sorted by severity (most severe first), then first_seen.
+    pub alerts: Vec<Alert>,
+    pub stats: HuntStats,
+}
+
+/// Runtime options that are not part of the TOML file.
+#[derive(Debug, Clone, Default)]
+pub struct HuntOptions {
+    pub since: Option<DateTime<FixedOffset>>,
+    pub until: Option<DateTime<FixedOffset>>,
+    /// Overrides the config's `min_severity`.
+    pub min_severity: Option<Severity>,
+}
+
+/// The streaming hunter: `process` each event in time order, then `finish`.
+pub struct Hunter {
+    engine: CorrelationEngine,
+    cfg: HuntConfig,
+    opts: HuntOptions,
+    privilege: Box<dyn PrivilegeSource>,
+    dets: Vec<RuleMeta>,
+    det_by_id: HashMap<String, usize>,
+    corrs: Vec<CorrMeta>,
+    corr_by_id: HashMap<String, usize>,
+    store: HashMap<(usize, String), VecDeque<Rc<Item>>>,
+    building: Vec<Building>,
+    open: HashMap<(RuleRef, String), usize>,
+    seq: u64,
+    stats: HuntStats,
+    terms: Vec<String>,
+}
+
+fn key_string(values: &[Option<String>]) -> String {
+    let mut s = String::new();
+    for v in values {
+        match v {
+            Some(v) => s.push_str(v),
+            None => s.push('\u{0}'),
+        }
+        s.push('\u{1f}');
+    }
+    s
+}
+
+impl Hunter {
+    pub fn new(
+        rules: &RuleSet,
+        cfg: &HuntConfig,
+        opts: HuntOptions,
+    ) -> Result<Hunter, DetectError> {
+        let engine = rules.engine(cfg)?;
+        let coll = rules.collection(cfg);
+        let alerting = alerting_keys(&coll);
+        let mut dets = Vec::new();
+        let mut det_by_id = HashMap::new();
+        for r in &coll.rules {
+            let key = rule_key(&r.name, &r.id, &r.title);
+            let options = rule_options(&r.custom_attributes);
+            let group_by = if options.group_by.is_empty() {
+                vec!["user".to_owned()]
+            } else {
+                options.group_by.clone()
+            };
+            let group_window = options
+                .group_window
+                .as_deref()
+                .and_then(parse_span)
+                .unwrap_or(DEFAULT_GROUP_WINDOW_SECS);
+            let idx = dets.len();
+            for ident in
+                r.id.iter()
+                    .chain(r.name.iter())
+                    .chain(std::iter::once(&r.title))
+            {
+                det_by_id.entry(ident.clone()).or_insert(idx);
+            }
+            dets.push(RuleMeta {
+                alerting: alerting.contains(&key),
+                key,
+                uuid: r.id.clone(),
+                title: r.title.clone(),
+                severity: level_to_severity(r.level),
+                techniques: r
+                    .tags
+                    .iter()
+                    .filter_map(|t| technique_from_tag(t))
+                    .collect(),
+                options,
+                parents: Vec::new(),
+                group_by,
+                group_window,
+            });
+        }
+        let mut corrs = Vec::new();
+        let mut corr_by_id = HashMap::new();
+        for c in &coll.correlations {
+            let key = rule_key(&c.name, &c.id, &c.title);
+            let idx = corrs.len();
+            for ident in
+                c.id.iter()
+                    .chain(c.name.iter())
+                    .chain(std::iter::once(&c.title))
+            {
+                corr_by_id.entry(ident.clone()).or_insert(idx);
+            }
+            corrs.push(CorrMeta {
+                rule: RuleMeta {
+                    alerting: alerting.contains(&key),
+                    key,
+                    uuid: c.id.clone(),
+                    title: c.title.clone(),
+                    severity: level_to_severity(c.level),
+                    techniques: c
+                        .tags
+                        .iter()
+                        .filter_map(|t| technique_from_tag(t))
+                        .collect(),
+                    options: rule_options(&c.custom_attributes),
+                    parents: Vec::new(),
+                    group_by: Vec::new(),
+                    group_window: 0,
+                },
+                timespan: i64::try_from(c.timespan.seconds).unwrap_or(i64::MAX / 4),
+                group_by: c.group_by.clone(),
+                threshold: threshold_of(c),
+            });
+        }
+        for (ci, c) in coll.correlations.iter().enumerate() {
+            for r in &c.rules {
+                if let Some(&d) = det_by_id.get(r) {
+                    if let Some(m) = dets.get_mut(d) {
+                        m.parents.push(ci);
+                    }
+                } else if let Some(&p) = corr_by_id.get(r)
+                    && let Some(m) = corrs.get_mut(p)
+                {
+                    m.rule.parents.push(ci);
+                }
+            }
+        }
+        let mut privileged = PrivilegedAccounts::default();
+        for a in &cfg.privileged_accounts {
+            privileged.add(a);
+        }
+        let stats = HuntStats {
+            rules_loaded: alerting.len(),
+            ..HuntStats::default()
+        };
+        Ok(Hunter {
+            engine,
+            terms: cfg.all_sensitive_terms(),
+            cfg: cfg.clone(),
+            opts,
+            privilege: Box::new(privileged),
+            dets,
+            det_by_id,
+            corrs,
+            corr_by_id,
+            store: HashMap::new(),
+            building: Vec::new(),
+            open: HashMap::new(),
+            seq: 0,
+            stats,
+        })
+    }
+
+    /// Replaces the privileged-account source (the LDAP seam).
+    pub fn set_privilege_source(&mut self, source: Box<dyn PrivilegeSource>) {
+        self.privilege = source;
+    }
+
+    /// Feeds one event. Events should arrive in time order (windows use event time).
+    pub fn process(&mut self, ev: &Event) {
+        self.stats.events_read += 1;
+        if self.opts.since.is_some_and(|s| ev.timestamp < s)
+            || self.opts.until.is_some_and(|u| ev.timestamp > u)
+        {
+            return;
+        }
+        self.stats.events_in_range += 1;
+        if self.stats.first_event.is_none_or(|f| ev.timestamp < f) {
+            self.stats.first_event = Some(ev.timestamp);
+        }
+        if self.stats.last_event.is_none_or(|l| ev.timestamp > l) {
+            self.stats.last_event = Some(ev.timestamp);
+        }
+        let privileged = ev
+            .user
+            .as_deref()
+            .is_some_and(|u| self.privilege.is_privileged(u));
+        let view = EventView::new(ev, privileged);
+        let epoch = ev.timestamp.timestamp();
+        let results = self.engine.process_event_at(&view, epoch);
+        if !results.is_empty() {
+            for r in &results {
+                if r.is_detection() {
+                    self.on_detection(r, ev, &view, privileged);
+                }
+            }
+            for r in &results {
+                if r.is_correlation() {
+                    self.on_correlation(r, ev, privileged);
+                }
+            }
+        }
+        if self.stats.events_in_range.is_multiple_of(SWEEP_EVERY) {
+            self.sweep(epoch);
+        }
+    }
+
+    fn on_detection(
+        &mut self,
+        r: &EvaluationResult,
+        ev: &Event,
+        view: &EventView<'_>,
+        privileged: bool,
+    ) {
+        let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+        let Some(&d) = self.det_by_id.get(ident) else {
+            return;
+        };
+        // Each detection gets its own item (and sequence number) so per-rule counts stay
+        // right when one event matches several rules.
+        self.seq += 1;
+        let it = Rc::new(Item::new(self.seq, d, ev));
+        let Some(meta) = self.dets.get(d) else {
+            return;
+        };
+        let epoch = it.epoch;
+        for &ci in &meta.parents {
+            let Some(c) = self.corrs.get(ci) else {
+                continue;
+            };
+            let key: Vec<Option<String>> = c
+                .group_by
+                .iter()
+                .map(|f| {
+                    view.get_field(f)
+                        .and_then(|v| v.as_str().map(|s| s.into_owned()))
+                })
+                .collect();
+            let cutoff = epoch.saturating_sub(c.timespan);
+            let q = self.store.entry((ci, key_string(&key))).or_default();
+            while q.front().is_some_and(|f| f.epoch < cutoff) {
+                q.pop_front();
+            }
+            if q.len() >= MAX_ITEMS_PER_GROUP {
+                q.pop_front();
+            }
+            q.push_back(it.clone());
+        }
+        if meta.alerting {
+            let group: BTreeMap<String, String> = meta
+                .group_by
+                .iter()
+                .filter_map(|f| {
+                    view.get_field(f)
+                        .and_then(|v| v.as_str().map(|s| (f.clone(), s.into_owned())))
+                })
+                .collect();
+            let window = meta.group_window;
+            let idx = self.episode(RuleRef::Det(d), group, ev.timestamp, window);
+            if let Some(b) = self.building.get_mut(idx) {
+                b.windows += 1;
+                b.aggregated = b.aggregated.max(b.windows as f64);
+                b.privileged |= privileged;
+                b.add(&it);
+            }
+        }
+    }
+
+    /// The open alert for (rule, group), or a new one when the last hit is older than
+    /// the merge window.
+    fn episode(
+        &mut self,
+        rule: RuleRef,
+        group: BTreeMap<String, String>,
+        ts: DateTime<FixedOffset>,
+        window: i64,
+    ) -> usize {
+        let gkey = group
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\u{1f}"))
+            .collect::<String>();
+        let k = (rule, gkey);
+        let epoch = ts.timestamp();
+        let reuse = self.open.get(&k).copied().filter(|&i| {
+            self.building
+                .get(i)
+                .is_some_and(|b| epoch - b.last_epoch <= b.merge_window)
+        });
+        let idx = match reuse {
+            Some(i) => i,
+            None => {
+                self.building.push(Building::new(rule, group, ts, window));
+                let i = self.building.len() - 1;
+                self.open.insert(k, i);
+                i
+            }
+        };
+        if let Some(b) = self.building.get_mut(idx) {
+            b.last_epoch = b.last_epoch.max(epoch);
+        }
+        idx
+    }
+
+    fn on_correlation(&mut self, r: &EvaluationResult, ev: &Event, privileged: bool) {
+        let Some(body) = r.as_correlation() else {
+            return;
+        };
+        let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+        let Some(&ci) = self.corr_by_id.get(ident) else {
+            return;
+        };
+        let Some(c) = self.corrs.get(ci) else { return };
+        let key: Vec<Option<String>> = c
+            .group_by
+            .iter()
+            .map(|f| {
+                body.group_key
+                    .iter()
+                    .find(|(k, _)| k == f)
+                    .map(|(_, v)| v.clone())
+            })
+            .collect();
+        let epoch = ev.timestamp.timestamp();
+        let cutoff = epoch.saturating_sub(c.timespan);
+        let items: Vec<Rc<Item>> = self
+            .store
+            .get(&(ci, key_string(&key)))
+            .map(|q| q.iter().filter(|i| i.epoch >= cutoff).cloned().collect())
+            .unwrap_or_default();
+        // Chained correlations: hand this window's evidence to the parents.
+        let parents = c.rule.parents.clone();
+        for p in parents {
+            let Some(pc) = self.corrs.get(p) else {
+                continue;
+            };
+            let pkey: Vec<Option<String>> = pc
+                .group_by
+                .iter()
+                .map(|f| {
+                    body.group_key
+                        .iter()
+                        .find(|(k, _)| k == f)
+                        .map(|(_, v)| v.clone())
+                })
+                .collect();
+            let pcut = epoch.saturating_sub(pc.timespan);
+            let q = self.store.entry((p, key_string(&pkey))).or_default();
+            for it in &items {
+                if it.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
+                    if q.len() >= MAX_ITEMS_PER_GROUP {
+                        q.pop_front();
+                    }
+                    q.push_back(it.clone());
+                }
+            }
+            q.make_contiguous().sort_by_key(|i| i.seq);
+        }
+        let Some(c) = self.corrs.get(ci) else { return };
+        if !c.rule.alerting {
+            return;
+        }
+        let group: BTreeMap<String, String> = body.group_key.iter().cloned().collect();
+        let timespan = c.timespan;
+        let agg = body.aggregated_value;
+        let full = items.len() >= MAX_ITEMS_PER_GROUP;
+        let idx = self.episode(RuleRef::Corr(ci), group, ev.timestamp, timespan);
+        let Some(b) = self.building.get_mut(idx) else {
+            return;
+        };
+        b.windows += 1;
+        b.aggregated = b.aggregated.max(agg);
+        b.truncated |= full;
+        b.privileged |= privileged;
+        for it in &items {
+            b.add(it);
+        }
+        if b.event_count == 0 {
+            b.last = b.last.max(ev.timestamp);
+        }
+    }
+
+    /// Drops evidence groups idle for longer than their window.
+    fn sweep(&mut self, now: i64) {
+        let corrs = &self.corrs;
+        self.store.retain(|(ci, _), q| {
+            let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
+            q.back()
+                .is_some_and(|last| last.epoch >= now.saturating_sub(span))
+        });
+        let building = &self.building;
+        self.open.retain(|_, i| {
+            building
+                .get(*i)
+                .is_some_and(|b| now - b.last_epoch <= b.merge_window)
+        });
+    }
+
+    /// Finishes the hunt: builds, filters and sorts the alerts.
+    pub fn finish(self) -> HuntReport {
+        let min = self
+            .opts
+            .min_severity
+            .or(self.cfg.min_severity)
+            .unwrap_or(Severity::Informational);
+        let mut stats = self.stats;
+        let mut suppressed: BTreeMap<String, u64> = BTreeMap::new();
+        let mut alerts = Vec::new();
+        for b in &self.building {
+            let alert = build_alert(b, &self.dets, &self.corrs, &self.terms);
+            if alert.severity < min {
+                stats.below_min_severity += 1;
+                continue;
+            }
+            if let Some(a) = self.cfg.allowed_by(&alert) {
+                *suppressed.entry(a.reason.clone()).or_default() += 1;
+                continue;
+            }
+            alerts.push(alert);
+        }
+        stats.suppressed = suppressed.into_iter().collect();
+        alerts.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.first_seen.cmp(&b.first_seen))
+                .then(a.rule_id.cmp(&b.rule_id))
+        });
+        HuntReport { alerts, stats }
+    }
+}
+
+fn build_alert(b: &Building, dets: &[RuleMeta], corrs: &[CorrMeta], terms: &[String]) -> Alert {
+    let (meta, threshold, timespan) = match b.rule {
+        RuleRef::Det(d) => (dets.get(d), None, None),
+        RuleRef::Corr(c) => {
+            let cm = corrs.get(c);
+            (
+                cm.map(|c| &c.rule),
+                cm.and_then(|c| c.threshold),
+                cm.map(|c| c.timespan),
+            )
+        }
+    };
+    let fallback = RuleMeta {
+        key: "unknown".into(),
+        uuid: None,
+        title: "unknown rule".into(),
+        severity: Severity::Medium,
+        techniques: Vec::new(),
+        alerting: true,
+        options: RuleOptions::default(),
+        parents: Vec::new(),
+        group_by: Vec::new(),
+        group_window: 0,
+    };
+    let meta = meta.unwrap_or(&fallback);
+    let users = b.distinct.get("users").cloned().unwrap_or_default();
+    let user = b
+        .group
+        .get("user")
+        .or(b.group.get("cs-username"))
+        .cloned()
+        .or_else(|| (users.len() == 1).then(|| users.first().cloned()).flatten());
+    let source_ips: Vec<String> = b
+        .distinct
+        .get("source_ips")
+        .map(|v| v.iter().take(MAX_VALUES_SHOWN).cloned().collect())
+        .unwrap_or_default();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (d, n) in &b.per_rule {
+        if let Some(m) = dets.get(*d) {
+            counts.insert(format!("events:{}", m.key), *n);
+        }
+    }
+    for (kind, set) in &b.distinct_sets {
+        counts.insert((*kind).to_owned(), set.len() as u64);
+    }
+    counts.insert("failures".into(), b.failures);
+    if b.items_sum > 0 {
+        counts.insert("rest_items".into(), b.items_sum);
+    }
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (kind, v) in &b.distinct {
+        values.insert(
+            (*kind).to_owned(),
+            v.iter().take(MAX_VALUES_SHOWN).cloned().collect(),
+        );
+    }
+    let mut samples = b.first_samples.clone();
+    samples.extend(b.last_samples.iter().cloned());
+    let mut score = f64::from(meta.severity.base_score());
+    if let Some(t) = threshold
+        && t > 0.0
+    {
+        score += ((b.aggregated / t - 1.0) * 10.0).clamp(0.0, 15.0);
+    }
+    score += (b.windows.saturating_sub(1) as f64).min(5.0);
+    if b.privileged {
+        score += 10.0;
+    }
+    let score = score.clamp(0.0, 100.0).round() as u8;
+    let per_rule_named: BTreeMap<String, (u64, u64)> = b
+        .per_rule
+        .iter()
+        .filter_map(|(d, n)| {
+            let pages = b.per_rule_pages.get(d).map(|s| s.len() as u64).unwrap_or(0);
+            dets.get(*d).map(|m| (m.key.clone(), (*n, pages)))
+        })
+        .collect();
+    let facts = AlertFacts {
+        title: &meta.title,
+        user: user.as_deref(),
+        privileged: b.privileged,
+        group: &b.group,
+        first: b.first,
+        last: b.last,
+        aggregated: b.aggregated,
+        threshold,
+        timespan,
+        event_count: b.event_count,
+        failures: b.failures,
+        items_sum: b.items_sum,
+        distinct: &b.distinct,
+        distinct_counts: &b.distinct_sets,
+        per_rule: &per_rule_named,
+        terms,
+        terms_noun: meta.options.terms_noun.as_deref(),
+    };
+    let summary = render_summary(meta.options.summary.as_deref(), &facts);
+    Alert {
+        rule_id: meta.key.clone(),
+        rule_uuid: meta.uuid.clone(),
+        title: meta.title.clone(),
+        severity: meta.severity,
+        user,
+        source_ips,
+        first_seen: b.first,
+        last_seen: b.last,
+        techniques: meta.techniques.clone(),
+        score,
+        summary,
+        group: b.group.clone(),
+        privileged: b.privileged,
+        evidence: Evidence {
+            event_count: b.event_count,
+            aggregated_value: b.aggregated,
+            threshold,
+            windows: b.windows,
+            counts,
+            values,
+            samples,
+            truncated: b.truncated,
+        },
+    }
+}
+
+/// Runs a whole hunt over an iterator of time-ordered events.
+pub fn hunt(
+    events: impl IntoIterator<Item = Event>,
+    cfg: &HuntConfig,
+    opts: HuntOptions,
+    rules: &RuleSet,
+) -> Result<HuntReport, DetectError> {
+    let mut h = Hunter::new(rules, cfg, opts)?;
+    for ev in events {
+        h.process(&ev);
+    }
+    Ok(h.finish())
+}
