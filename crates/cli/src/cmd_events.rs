@@ -92,7 +92,7 @@ pub fn run(args: EventsArgs) -> Result<u8> {
 
 fn table_header() -> String {
     format!(
-        "{:<25} {:<16} {:<18} {:<20} {:>4} {:<10} {}",
+        "{:<25} {:<16} {:<18} {:<22} {:>4} {:<10} {}",
         "TIME (UTC)", "USER", "CLIENT", "ACTION", "HTTP", "SPACE", "OBJECT / DETAIL"
     )
 }
@@ -108,7 +108,7 @@ fn table_row(ev: &Event) -> String {
     let space = ev.object.space_key.as_deref().unwrap_or("-");
     let detail = detail(ev);
     format!(
-        "{:<25} {:<16} {:<18} {:<20} {:>4} {:<10} {}",
+        "{:<25} {:<16} {:<18} {:<22} {:>4} {:<10} {}",
         time,
         sanitize(user),
         sanitize(&client),

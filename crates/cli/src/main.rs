@@ -2,6 +2,7 @@
 //! No detection or parsing logic lives here; each `cmd_*` module builds a pipeline from
 //! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
+mod cmd_demo;
 mod cmd_events;
 mod cmd_hunt;
 mod cmd_rules;
@@ -39,6 +40,8 @@ enum Command {
     Rules(cmd_rules::RulesArgs),
     /// Scan Confluence content (exports, REST, files) for secrets and sensitive material.
     Scan(cmd_scan::ScanArgs),
+    /// Run the main job on built-in sample data.
+    Demo(cmd_demo::DemoArgs),
 }
 
 /// Exit code for usage errors and fatal failures (documented in docs/exit-codes.md).
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Hunt(a) => cmd_hunt::run(a),
         Command::Rules(a) => cmd_rules::run(a),
         Command::Scan(a) => cmd_scan::run(a),
+        Command::Demo(a) => cmd_demo::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

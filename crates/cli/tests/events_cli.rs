@@ -293,3 +293,17 @@ fn cluster_nodes_are_merged_by_time() {
         .collect();
     assert_eq!(users, ["n1", "n2", "n2", "n1", "n1", "n2"]);
 }
+
+#[test]
+fn demo_runs_and_shows_the_attack() {
+    let out = confwatch().arg("demo").output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 errors"), "{text}");
+    assert!(text.contains("search \"password\""), "{text}");
+    assert!(text.contains("space_export_download"), "{text}");
+}

@@ -1,5 +1,5 @@
 //! Audit action keys → [`Action`]: the mapping tables for every audit format, written as
-//! data so they double as documentation (`docs/formats-audit.md` lists the same tables).
+//! data so they double as documentation (`docs/formats.md` lists the same tables).
 //!
 //! Each format is looked up in three steps: an exact table of keys seen in real samples or
 //! documented, then ordered key fragments (the first fragment found in the key wins; these
