@@ -307,3 +307,111 @@ fn demo_runs_and_shows_the_attack() {
     assert!(text.contains("search \"password\""), "{text}");
     assert!(text.contains("space_export_download"), "{text}");
 }
+
+#[test]
+fn custom_patterns_from_the_command_line_and_server_xml() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Apache "combined" layout, which no preset matches.
+    let combined = "10.1.1.1 - jdoe [02/Mar/2026:10:00:00 +0000] \"GET /display/ENG/Runbook HTTP/1.1\" 200 512 \"-\" \"curl/8.4.0\"\n";
+    let log = write(dir.path(), "access.log", combined.as_bytes());
+    let (code, v) = stats(&[log.as_os_str()]);
+    assert_eq!(code, 1, "not recognised without a pattern: {v}");
+
+    let out = confwatch()
+        .args([
+            "events",
+            "--format",
+            "jsonl",
+            "--access-log-pattern",
+            "combined",
+        ])
+        .arg(&log)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let ev: Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap_or(b""))
+        .expect("json");
+    assert_eq!(ev["user"], "jdoe");
+    assert_eq!(ev["action"], "page_view");
+    assert_eq!(ev["object"]["space_key"], "ENG");
+    assert_eq!(ev["user_agent"], "curl/8.4.0");
+
+    // The same pattern read from a Tomcat server.xml (XML-escaped, next to a commented valve).
+    let xml = r#"<Server><Service><Engine><Host>
+      <!-- <Valve className="org.apache.catalina.valves.AccessLogValve" pattern="%h %t"/> -->
+      <Valve className="org.apache.catalina.valves.AccessLogValve" directory="logs"
+             pattern="%h %l %{X-AUSERNAME}o %t &quot;%r&quot; %s %b &quot;%{Referer}i&quot; &quot;%{User-Agent}i&quot;"/>
+    </Host></Engine></Service></Server>"#;
+    let sx = write(dir.path(), "server.xml", xml.as_bytes());
+    let out = confwatch()
+        .args(["events", "--stats", "--format", "json", "--server-xml"])
+        .arg(&sx)
+        .arg(&log)
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["events"], 1, "{v}");
+    assert_eq!(v["files"][0]["variant"], "custom");
+
+    let out = confwatch()
+        .args(["events", "--stats", "--access-log-pattern", "%h %q %Z"])
+        .arg(&log)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an invalid pattern is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pattern"));
+}
+
+#[test]
+fn docker_pattern_xff_lists_and_microsecond_durations() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let docker = "10.0.0.5 jdoe [17/Jun/2021:12:57:26 +0200] \"GET /pages/viewpage.action?pageId=1 HTTP/1.1\" 200 7881 1020000 /pages/viewpage.action http-nio-8090-exec-6 \"Mozilla/5.0 (X11)\"\n";
+    let xff = "[17/Jun/2021:12:57:26 +0200] 203.0.113.9, 10.0.0.2, 10.0.0.3 jdoe http-nio-8080-exec-6 10.0.0.3 GET /index.action HTTP/1.1 200 1020ms 7881 - Mozilla/5.0\n";
+    let d = write(
+        dir.path(),
+        "confluence_access.2021-06-17.log",
+        docker.as_bytes(),
+    );
+    let x = write(dir.path(), "conf_access_log.2021-06-17.log", xff.as_bytes());
+    let out = confwatch()
+        .args(["events", "--format", "jsonl", "--duration-unit", "us"])
+        .arg(&d)
+        .arg(&x)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(evs.len(), 2);
+    let docker_ev = evs
+        .iter()
+        .find(|e| {
+            e["origin"]["file"]
+                .as_str()
+                .is_some_and(|f| f.contains("confluence_access"))
+        })
+        .expect("docker");
+    assert_eq!(docker_ev["duration_ms"], 1020.0);
+    assert_eq!(docker_ev["object"]["page_id"], 1);
+    let xff_ev = evs
+        .iter()
+        .find(|e| {
+            e["origin"]["file"]
+                .as_str()
+                .is_some_and(|f| f.contains("conf_access_log"))
+        })
+        .expect("xff");
+    assert_eq!(xff_ev["client_ip"], "203.0.113.9");
+    assert_eq!(xff_ev["peer_ip"], "10.0.0.3");
+    assert_eq!(xff_ev["forwarded_for"], "203.0.113.9, 10.0.0.2, 10.0.0.3");
+}
