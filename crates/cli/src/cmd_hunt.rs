@@ -1,8 +1,245 @@
-//! `confwatch hunt` (being built).
+//! `confwatch hunt`: reads logs like `events` (time-ordered across files), runs the Sigma
+//! rule pack through `confwatch-detect`, and writes alerts (table, JSONL, CSV or ECS).
+//! Exit codes are documented in `docs/alerts.md`.
+
+use crate::common::{InputArgs, ProgressGuard, report_input_errors, sanitize};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use confwatch_detect::{HuntConfig, HuntOptions, Hunter, PrivilegedAccounts, RuleSet};
+use confwatch_event::alert::Severity;
+use confwatch_ingest::stats::RunStats;
+use confwatch_output::alerts::{AlertFormat, RunSummary, write_alerts};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+/// Exit code: alerts were raised.
+pub const EXIT_ALERTS: u8 = 1;
+/// Exit code: no alerts, but some input or rule could not be read, so the hunt may be
+/// incomplete.
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 #[derive(clap::Args)]
-pub struct HuntArgs {}
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
 
-pub fn run(_args: HuntArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`confwatch hunt` is not available yet")
+    #[command(flatten)]
+    pub rules: RuleSourceArgs,
+
+    /// Accounts to treat as privileged: one per line, `#` starts a comment.
+    #[arg(long = "privileged-accounts", value_name = "FILE")]
+    pub privileged_accounts: Option<PathBuf>,
+
+    /// TOML configuration: thresholds, allowlists with reasons, sensitive terms,
+    /// privileged accounts and groups (see docs/detections.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Only events at or after this time (RFC 3339, or a date = midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events at or before this time (RFC 3339, or a date = end of that day UTC).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Drop alerts below this severity.
+    #[arg(long = "min-severity", value_enum)]
+    pub min_severity: Option<SeverityArg>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HuntFormat,
+
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--rules` / `--rules-only`, shared with `confwatch rules`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RuleSourceArgs {
+    /// A folder of Sigma rules to add to the built-in pack (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Use only the `--rules` folders, not the built-in pack.
+    #[arg(long = "rules-only")]
+    pub rules_only: bool,
+}
+
+impl RuleSourceArgs {
+    /// Loads the rule set; load errors are kept in the set (`errors`), not fatal.
+    pub fn load(&self) -> Result<RuleSet> {
+        if self.rules_only && self.rules.is_empty() {
+            bail!("--rules-only needs at least one --rules DIR");
+        }
+        let mut set = if self.rules_only {
+            RuleSet::empty()
+        } else {
+            RuleSet::builtin()
+        };
+        for dir in &self.rules {
+            set.add_dir(dir)
+                .with_context(|| format!("--rules {}", dir.display()))?;
+        }
+        Ok(set)
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HuntFormat {
+    Table,
+    Jsonl,
+    Csv,
+    Ecs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeverityArg {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Informational => Severity::Informational,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Parses `--since/--until`: RFC 3339, or `YYYY-MM-DD` (start or end of that UTC day).
+pub fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t);
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("`{s}` is neither RFC 3339 nor YYYY-MM-DD"))?;
+    let t = if end_of_day {
+        d.and_hms_milli_opt(23, 59, 59, 999)
+    } else {
+        d.and_hms_opt(0, 0, 0)
+    }
+    .context("invalid time")?;
+    Ok(t.and_utc().fixed_offset())
+}
+
+/// Prints rule load errors (file: reason) to stderr; returns how many there were.
+pub fn report_rule_errors(set: &RuleSet) -> usize {
+    for e in &set.errors {
+        eprintln!(
+            "confwatch: rule not loaded: {}: {}",
+            sanitize(&e.file),
+            sanitize(&e.reason)
+        );
+    }
+    set.errors.len()
+}
+
+pub fn run(args: HuntArgs) -> Result<u8> {
+    let rules = args.rules.load()?;
+    let rule_errors = report_rule_errors(&rules);
+    let mut cfg = match &args.config {
+        Some(p) => HuntConfig::load(p)?,
+        None => HuntConfig::default(),
+    };
+    for k in rules.unknown_threshold_keys(&cfg) {
+        eprintln!("confwatch: warning: config threshold for unknown rule `{k}`");
+    }
+    if let Some(p) = &args.privileged_accounts {
+        let list = std::fs::read_to_string(p)
+            .with_context(|| format!("--privileged-accounts {}", p.display()))?;
+        let parsed = PrivilegedAccounts::parse(&list);
+        if parsed.is_empty() {
+            eprintln!(
+                "confwatch: warning: {} lists no account",
+                sanitize(&p.display().to_string())
+            );
+        }
+        cfg.privileged_accounts
+            .extend(parsed.names().map(str::to_owned));
+    }
+    let opts = HuntOptions {
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, false))
+            .transpose()
+            .context("--since")?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, true))
+            .transpose()
+            .context("--until")?,
+        min_severity: args.min_severity.map(Severity::from),
+    };
+    let mut hunter = Hunter::new(&rules, &cfg, opts)?;
+
+    let ing = args.input.ingestor()?;
+    let (inputs, failed) = args.input.discover(&ing);
+    let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
+    let mut ordered = ing.ordered(inputs);
+    for ev in ordered.by_ref() {
+        hunter.process(&ev);
+    }
+    let mut stats = ordered.finish();
+    drop(progress);
+    if !failed.is_empty() {
+        let mut files = failed;
+        files.append(&mut stats.files);
+        stats = RunStats::from_files(files);
+    }
+    let report = hunter.finish();
+
+    let run = RunSummary {
+        events_read: report.stats.events_read,
+        events_in_range: report.stats.events_in_range,
+        first_event: report.stats.first_event.map(|t| t.to_rfc3339()),
+        last_event: report.stats.last_event.map(|t| t.to_rfc3339()),
+        rules_loaded: report.stats.rules_loaded,
+        suppressed: report.stats.suppressed.clone(),
+        below_min_severity: report.stats.below_min_severity,
+    };
+    let format = match args.format {
+        HuntFormat::Table => AlertFormat::Table,
+        HuntFormat::Jsonl => AlertFormat::Jsonl,
+        HuntFormat::Csv => AlertFormat::Csv,
+        HuntFormat::Ecs => AlertFormat::Ecs,
+    };
+    let written = match &args.output {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("--output {}", path.display()))?;
+            let mut w = BufWriter::new(f);
+            write_alerts(&mut w, format, &report.alerts, &run)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::new(stdout.lock());
+            match write_alerts(&mut w, format, &report.alerts, &run).and_then(|()| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("writing alerts"),
+            }
+        }
+    };
+    written?;
+    let input_code = report_input_errors(&stats);
+    Ok(if !report.alerts.is_empty() {
+        EXIT_ALERTS
+    } else if input_code != 0 || rule_errors != 0 {
+        EXIT_INCOMPLETE
+    } else {
+        0
+    })
 }

@@ -238,6 +238,11 @@ impl PrivilegedAccounts {
         self.names.len()
     }
 
+    /// The accounts, lower-cased, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

@@ -15,6 +15,7 @@ use chrono::{DateTime, FixedOffset};
 use confwatch_event::alert::{Alert, Evidence, SampleRequest, Severity};
 use confwatch_event::{Event, Outcome};
 use rsigma_eval::{CorrelationEngine, EvaluationResult, Event as _};
+use rsigma_parser::CorrelationType;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -450,7 +451,12 @@ impl Hunter {
                 },
                 timespan: i64::try_from(c.timespan.seconds).unwrap_or(i64::MAX / 4),
                 group_by: c.group_by.clone(),
-                threshold: threshold_of(c),
+                // Temporal types carry an implicit "all rules seen" count, not a tunable
+                // threshold; only the counting types score by how far they passed it.
+                threshold: match c.correlation_type {
+                    CorrelationType::Temporal | CorrelationType::TemporalOrdered => None,
+                    _ => threshold_of(c),
+                },
             });
         }
         for (ci, c) in coll.correlations.iter().enumerate() {
