@@ -1,0 +1,481 @@
+//! # confwatch-sim: a realistic, labelled Confluence organisation
+//!
+//! Writes the logs an organisation's Confluence Data Center cluster would write over some
+//! days — Tomcat access logs (installer, X-Forwarded-For or Docker pattern, one file per
+//! node per day) and the audit log file — together with labels saying which traffic is an
+//! attack and which is a hard-but-benign case. Deterministic: a seed gives the same bytes
+//! on every run and platform. `docs/simulator.md` describes the model and its limits.
+//!
+//! Layout of the output folder:
+//! - `logs/nodeN/conf_access_log.YYYY-MM-DD.log` (or `confluence_access.…` for Docker),
+//!   `logs/audit/YYYYMMDD-00000.audit.log`;
+//! - `labels.jsonl` (one [`Label`] per scenario instance), `privileged.txt`, `users.csv`,
+//!   `sim-summary.json` — outside `logs/`, so hunting `logs/` never reads the answers.
+
+mod browse;
+mod day;
+pub mod format;
+mod org;
+mod rng;
+pub mod scenario;
+
+pub use format::AccessVariant;
+pub use scenario::{BenignCase, Label, Scenario, parse_list};
+
+use chrono::{Datelike, FixedOffset, NaiveDate, TimeZone};
+use format::{AuditRec, Req};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Everything that shapes a simulated data set.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub users: u32,
+    pub days: u32,
+    pub seed: u64,
+    /// First day (server-local date).
+    pub start: NaiveDate,
+    pub nodes: u8,
+    /// Access-log variants; with several, nodes take them in turn (each request is
+    /// written once). Empty: no access logs.
+    pub access: Vec<AccessVariant>,
+    /// Write the Data Center audit log file.
+    pub audit: bool,
+    pub scenarios: Vec<Scenario>,
+    pub benign: Vec<BenignCase>,
+    /// Instances of each attack scenario.
+    pub instances: u32,
+    /// Server's UTC offset in minutes (access logs are written in server-local time).
+    pub server_offset_min: i32,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            users: 200,
+            days: 14,
+            seed: 1,
+            start: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
+            nodes: 2,
+            access: vec![AccessVariant::Installer],
+            audit: true,
+            scenarios: Scenario::ALL.to_vec(),
+            benign: BenignCase::ALL.to_vec(),
+            instances: 1,
+            server_offset_min: 60,
+        }
+    }
+}
+
+/// Parses `--format`: `all`, or a comma list of `installer`, `xff`, `docker`, `dc-audit`.
+pub fn parse_formats(s: &str) -> Result<(Vec<AccessVariant>, bool), SimError> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok((
+            vec![
+                AccessVariant::Installer,
+                AccessVariant::Xff,
+                AccessVariant::Docker,
+            ],
+            true,
+        ));
+    }
+    let mut access = Vec::new();
+    let mut audit = false;
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part {
+            "installer" => access.push(AccessVariant::Installer),
+            "xff" => access.push(AccessVariant::Xff),
+            "docker" => access.push(AccessVariant::Docker),
+            "dc-audit" | "audit" => audit = true,
+            other => {
+                return Err(SimError::Config(format!(
+                    "unknown format `{other}` (known: installer, xff, docker, dc-audit, all)"
+                )));
+            }
+        }
+    }
+    access.dedup();
+    if access.is_empty() && !audit {
+        return Err(SimError::Config("no output format chosen".into()));
+    }
+    Ok((access, audit))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("invalid simulation settings: {0}")]
+    Config(String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot serialise {what}: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// One file written.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    /// Relative to the output folder.
+    pub path: String,
+    pub format: String,
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+/// What [`simulate`] wrote (also saved as `sim-summary.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SimSummary {
+    pub seed: u64,
+    pub users: u32,
+    pub days: u32,
+    pub start: String,
+    pub nodes: u8,
+    pub server_offset: String,
+    pub spaces: usize,
+    pub pages: usize,
+    pub files: Vec<FileSummary>,
+    pub access_lines: u64,
+    pub audit_records: u64,
+    pub scenarios: Vec<String>,
+    pub benign_cases: Vec<String>,
+    pub labels: usize,
+    pub privileged_accounts: Vec<String>,
+    pub service_accounts: Vec<String>,
+}
+
+/// Largest organisation and run accepted (memory and disk stay reasonable).
+pub const MAX_USERS: u32 = 50_000;
+pub const MAX_DAYS: u32 = 366;
+
+/// Simulates `cfg` into the folder `out` (created if needed).
+pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
+    if cfg.users == 0 || cfg.users > MAX_USERS {
+        return Err(SimError::Config(format!("--users must be 1..={MAX_USERS}")));
+    }
+    if cfg.days == 0 || cfg.days > MAX_DAYS {
+        return Err(SimError::Config(format!("--days must be 1..={MAX_DAYS}")));
+    }
+    if (!cfg.scenarios.is_empty() || !cfg.benign.is_empty()) && cfg.users < 30 {
+        return Err(SimError::Config(
+            "scenarios need at least 30 users (or use --scenarios none --benign none)".into(),
+        ));
+    }
+    if cfg.server_offset_min.abs() > 14 * 60 {
+        return Err(SimError::Config(
+            "server offset must be within ±14:00".into(),
+        ));
+    }
+    let offset = FixedOffset::east_opt(cfg.server_offset_min * 60)
+        .ok_or_else(|| SimError::Config("bad server offset".into()))?;
+    // With several access variants, each node needs its own.
+    let nodes = cfg.nodes.max(1).max(cfg.access.len() as u8);
+    let instances = cfg.instances.clamp(1, 20);
+
+    let org = org::Org::build(cfg.seed, cfg.users);
+    let start_wd = cfg.start.weekday().num_days_from_monday();
+    let mut plan = scenario::Plan::build(
+        &org,
+        cfg.seed,
+        start_wd,
+        cfg.days,
+        &cfg.scenarios,
+        &cfg.benign,
+        instances,
+    );
+
+    let logs = out.join("logs");
+    std::fs::create_dir_all(&logs).map_err(io_err(&logs))?;
+    let mut summary_files = Vec::new();
+
+    // Buckets by server-local date: generating day d can reach into d-1 (people east of the
+    // server) and d+1 (people west of it), so a date is written once d+1 has been generated.
+    let mut buckets: BTreeMap<i64, (Vec<Req>, Vec<AuditRec>)> = BTreeMap::new();
+    let first_midnight = offset
+        .from_local_datetime(&cfg.start.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .map(|d| d.timestamp_millis())
+        .unwrap_or(0);
+    const DAY_MS: i64 = 86_400_000;
+    let mut writer = Writer {
+        out: out.to_path_buf(),
+        offset,
+        access: cfg.access.clone(),
+        audit: cfg.audit,
+        nodes,
+        start: cfg.start,
+        line: String::with_capacity(1 << 16),
+    };
+    let mut reqs: Vec<Req> = Vec::new();
+    let mut audits: Vec<AuditRec> = Vec::new();
+    for d in 0..cfg.days {
+        let ctx = day::DayCtx {
+            seed: cfg.seed,
+            day: d,
+            start_wd,
+            midnight_ms: first_midnight + i64::from(d) * DAY_MS,
+            server_tz_min: cfg.server_offset_min,
+            nodes,
+            days: cfg.days,
+        };
+        reqs.clear();
+        audits.clear();
+        day::health_checks(&ctx, &mut reqs);
+        day::crawler_night(&org, &plan, &ctx, &mut reqs);
+        day::export_night(&org, &plan, &ctx, &mut reqs, &mut audits);
+        day::admin_day(&org, &ctx, &mut reqs, &mut audits);
+        for u in 0..org.users.len() {
+            day::user_day(&org, &plan, &ctx, u, &mut reqs, &mut audits);
+        }
+        for ep in plan.episodes.iter().filter(|e| e.day == d) {
+            let t0 = ctx.midnight_ms + i64::from(ep.start_min) * 60_000;
+            scenario::run_episode(&org, ep, cfg.seed, t0, nodes, &mut reqs, &mut audits);
+        }
+        for r in reqs.drain(..) {
+            let k = (r.t_ms - first_midnight).div_euclid(DAY_MS);
+            buckets.entry(k).or_default().0.push(r);
+        }
+        for a in audits.drain(..) {
+            let k = (a.t_ms - first_midnight).div_euclid(DAY_MS);
+            buckets.entry(k).or_default().1.push(a);
+        }
+        // Dates before d-1 are complete.
+        let ready: Vec<i64> = buckets
+            .range(..i64::from(d) - 1 + 1)
+            .map(|(k, _)| *k)
+            .filter(|k| *k < i64::from(d))
+            .collect();
+        for k in ready {
+            if let Some((r, a)) = buckets.remove(&k) {
+                writer.flush(k, cfg.days, r, a, &mut plan, &mut summary_files)?;
+            }
+        }
+    }
+    let rest: Vec<i64> = buckets.keys().copied().collect();
+    for k in rest {
+        if let Some((r, a)) = buckets.remove(&k) {
+            writer.flush(k, cfg.days, r, a, &mut plan, &mut summary_files)?;
+        }
+    }
+
+    // --- labels, privileged accounts, directory, summary ---
+    let labels_path = out.join("labels.jsonl");
+    let mut lf =
+        std::io::BufWriter::new(std::fs::File::create(&labels_path).map_err(io_err(&labels_path))?);
+    let fmt_ms = |ms: Option<i64>| -> String {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| {
+                t.with_timezone(&offset)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            })
+            .unwrap_or_default()
+    };
+    let mut n_labels = 0;
+    for m in &plan.labels {
+        if m.requests == 0 && m.audit_records == 0 {
+            // Nothing of it fell inside the run (e.g. a one-day run): no label to claim.
+            continue;
+        }
+        let label = Label {
+            scenario: m.scenario.to_string(),
+            kind: if m.attack { "attack" } else { "benign" }.to_string(),
+            users: m.users.clone(),
+            source_ips: m.source_ips.clone(),
+            start: fmt_ms(m.first_ms),
+            end: fmt_ms(m.last_ms),
+            description: m.description.clone(),
+            techniques: m.techniques.iter().map(|t| t.to_string()).collect(),
+            requests: m.requests,
+            audit_records: m.audit_records,
+        };
+        let line = serde_json::to_string(&label).map_err(|source| SimError::Json {
+            what: "label",
+            source,
+        })?;
+        writeln!(lf, "{line}").map_err(io_err(&labels_path))?;
+        n_labels += 1;
+    }
+    lf.flush().map_err(io_err(&labels_path))?;
+
+    let priv_path = out.join("privileged.txt");
+    let privileged: Vec<String> = org.admins.iter().map(|a| a.name.to_string()).collect();
+    std::fs::write(
+        &priv_path,
+        privileged
+            .iter()
+            .map(|p| format!("{p}\n"))
+            .collect::<String>(),
+    )
+    .map_err(io_err(&priv_path))?;
+
+    let users_path = out.join("users.csv");
+    let mut csv = String::from("username,display_name,department,email,utc_offset_minutes\n");
+    for u in &org.users {
+        let dept = org::DEPTS.get(u.dept).map(|d| d.name).unwrap_or("");
+        csv.push_str(&format!(
+            "{},{},{},{}@corp.example,{}\n",
+            u.name, u.display, dept, u.name, u.tz_min
+        ));
+    }
+    std::fs::write(&users_path, csv).map_err(io_err(&users_path))?;
+
+    let summary = SimSummary {
+        seed: cfg.seed,
+        users: cfg.users,
+        days: cfg.days,
+        start: cfg.start.to_string(),
+        nodes,
+        server_offset: offset.to_string(),
+        spaces: org.spaces.len(),
+        pages: org.pages.len(),
+        access_lines: summary_files
+            .iter()
+            .filter(|f| f.format != "dc-audit")
+            .map(|f| f.lines)
+            .sum(),
+        audit_records: summary_files
+            .iter()
+            .filter(|f| f.format == "dc-audit")
+            .map(|f| f.lines)
+            .sum(),
+        files: summary_files,
+        scenarios: cfg.scenarios.iter().map(|s| s.id().to_string()).collect(),
+        benign_cases: cfg.benign.iter().map(|s| s.id().to_string()).collect(),
+        labels: n_labels,
+        privileged_accounts: privileged,
+        service_accounts: vec![
+            org.service.crawler.to_string(),
+            org.service.exporter.to_string(),
+        ],
+    };
+    let sum_path = out.join("sim-summary.json");
+    let json = serde_json::to_string_pretty(&summary).map_err(|source| SimError::Json {
+        what: "summary",
+        source,
+    })?;
+    std::fs::write(&sum_path, json + "\n").map_err(io_err(&sum_path))?;
+    Ok(summary)
+}
+
+/// Writes one day's buckets to the per-node access logs and the audit file.
+struct Writer {
+    out: PathBuf,
+    offset: FixedOffset,
+    access: Vec<AccessVariant>,
+    audit: bool,
+    nodes: u8,
+    start: NaiveDate,
+    line: String,
+}
+
+impl Writer {
+    fn flush(
+        &mut self,
+        day: i64,
+        days: u32,
+        mut reqs: Vec<Req>,
+        mut audits: Vec<AuditRec>,
+        plan: &mut scenario::Plan,
+        files: &mut Vec<FileSummary>,
+    ) -> Result<(), SimError> {
+        // Traffic spilling outside the simulated days is dropped.
+        if day < 0 || day >= i64::from(days) {
+            return Ok(());
+        }
+        let date = self.start + chrono::Days::new(day as u64);
+        reqs.sort_by_key(|r| r.t_ms);
+        audits.sort_by_key(|a| a.t_ms);
+        let mark = |plan: &mut scenario::Plan, tag: u16, t: i64, audit: bool| {
+            if tag == 0 {
+                return;
+            }
+            if let Some(m) = plan.labels.get_mut(usize::from(tag) - 1) {
+                m.first_ms = Some(m.first_ms.map_or(t, |f| f.min(t)));
+                m.last_ms = Some(m.last_ms.map_or(t, |l| l.max(t)));
+                if audit {
+                    m.audit_records += 1
+                } else {
+                    m.requests += 1
+                }
+            }
+        };
+        if !self.access.is_empty() {
+            for node in 0..self.nodes {
+                let variant = self
+                    .access
+                    .get(usize::from(node) % self.access.len())
+                    .copied()
+                    .unwrap_or(AccessVariant::Installer);
+                let rel = PathBuf::from("logs")
+                    .join(format!("node{}", node + 1))
+                    .join(variant.file_name(date));
+                let path = self.out.join(&rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+                }
+                let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                let (mut lines, mut bytes) = (0u64, 0u64);
+                for r in reqs.iter().filter(|r| r.node % self.nodes == node) {
+                    self.line.clear();
+                    format::write_access_line(&mut self.line, r, variant, self.offset);
+                    w.write_all(self.line.as_bytes()).map_err(io_err(&path))?;
+                    lines += 1;
+                    bytes += self.line.len() as u64;
+                    mark(plan, r.tag, r.t_ms, false);
+                }
+                w.flush().map_err(io_err(&path))?;
+                files.push(FileSummary {
+                    path: rel.display().to_string(),
+                    format: variant.id().to_string(),
+                    lines,
+                    bytes,
+                });
+            }
+        }
+        if self.audit && !audits.is_empty() {
+            let rel = PathBuf::from("logs")
+                .join("audit")
+                .join(format!("{}-00000.audit.log", date.format("%Y%m%d")));
+            let path = self.out.join(&rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+            let mut w =
+                std::io::BufWriter::new(std::fs::File::create(&path).map_err(io_err(&path))?);
+            let mut bytes = 0u64;
+            for a in &audits {
+                let line = serde_json::to_string(&format::audit_json(a)).map_err(|source| {
+                    SimError::Json {
+                        what: "audit record",
+                        source,
+                    }
+                })?;
+                writeln!(w, "{line}").map_err(io_err(&path))?;
+                bytes += line.len() as u64 + 1;
+                mark(plan, a.tag, a.t_ms, true);
+            }
+            w.flush().map_err(io_err(&path))?;
+            files.push(FileSummary {
+                path: rel.display().to_string(),
+                format: "dc-audit".into(),
+                lines: audits.len() as u64,
+                bytes,
+            });
+        }
+        Ok(())
+    }
+}

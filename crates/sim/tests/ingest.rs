@@ -1,0 +1,365 @@
+//! The simulator's output as confwatch reads it: every line parses, and the labelled
+//! scenarios produce the actions they are meant to.
+
+use confwatch_event::{Action, Event, Outcome};
+use confwatch_ingest::Ingestor;
+use confwatch_sim::{AccessVariant, BenignCase, Label, Scenario, SimConfig, simulate};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+fn cfg(seed: u64) -> SimConfig {
+    SimConfig {
+        users: 60,
+        days: 8,
+        seed,
+        nodes: 2,
+        ..Default::default()
+    }
+}
+
+fn read_all(dir: &Path) -> (confwatch_ingest::stats::RunStats, Vec<Event>) {
+    let ing = Ingestor::new(Default::default()).unwrap();
+    let (inputs, failed) = ing.discover(&[dir.to_path_buf()]);
+    assert!(failed.is_empty());
+    let events = Mutex::new(Vec::new());
+    let stats = ing.read_unordered(&inputs, |_, batch| events.lock().unwrap().extend(batch));
+    (stats, events.into_inner().unwrap())
+}
+
+fn labels(dir: &Path) -> Vec<Label> {
+    std::fs::read_to_string(dir.join("labels.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn label<'a>(ls: &'a [Label], name: &str) -> &'a Label {
+    ls.iter()
+        .find(|l| l.scenario == name)
+        .unwrap_or_else(|| panic!("no label {name}"))
+}
+
+#[test]
+fn every_variant_parses_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(3);
+    c.access = vec![
+        AccessVariant::Installer,
+        AccessVariant::Xff,
+        AccessVariant::Docker,
+    ];
+    c.nodes = 3;
+    let sum = simulate(&c, dir.path()).unwrap();
+    let (stats, events) = read_all(&dir.path().join("logs"));
+    assert_eq!(
+        stats.errors,
+        0,
+        "{:?}",
+        stats
+            .files
+            .iter()
+            .flat_map(|f| f.error_examples.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(stats.events, sum.access_lines + sum.audit_records);
+    // Each node's file was read with the pattern it was written in.
+    let mut variants: HashSet<String> = HashSet::new();
+    for f in &stats.files {
+        if let Some(v) = &f.variant {
+            variants.insert(v.clone());
+        }
+    }
+    for v in ["installer", "xff", "docker", "json-lines"] {
+        assert!(variants.contains(v), "{v} missing from {variants:?}");
+    }
+    // The xff files report the client (first X-Forwarded-For entry), not the proxy.
+    let proxied = events
+        .iter()
+        .filter(|e| e.origin.file.contains("node2"))
+        .find(|e| e.user.is_some())
+        .unwrap();
+    assert!(proxied.peer_ip.is_some());
+    assert_ne!(proxied.client_ip, proxied.peer_ip);
+    // Realistic volume: between 100 and 400 requests per active user-day.
+    let users: HashSet<_> = events.iter().filter_map(|e| e.user.clone()).collect();
+    assert!(users.len() >= 55, "{}", users.len());
+}
+
+#[test]
+fn attack_lines_have_the_intended_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&cfg(11), dir.path()).unwrap();
+    let ls = labels(dir.path());
+    let (stats, events) = read_all(&dir.path().join("logs"));
+    assert_eq!(stats.errors, 0);
+    let by_user = |name: &str| -> Vec<&Event> {
+        events
+            .iter()
+            .filter(|e| e.user.as_deref() == Some(name))
+            .collect()
+    };
+    let from_ip = |ip: &str| -> Vec<&Event> {
+        events
+            .iter()
+            .filter(|e| e.client_ip.map(|i| i.to_string()).as_deref() == Some(ip))
+            .collect()
+    };
+
+    let ch = label(&ls, "credential_hunt");
+    let evs = from_ip(&ch.source_ips[0]);
+    assert!(evs.iter().any(
+        |e| matches!(e.action, Action::SiteSearch | Action::RestSearch)
+            && e.search_query.as_deref() == Some("password")
+    ));
+    assert!(
+        evs.iter()
+            .any(|e| e.action == Action::Login && e.outcome == Outcome::Success)
+    );
+    assert!(evs.iter().any(|e| e.action == Action::PageView));
+    // Night-time login.
+    let login = evs.iter().find(|e| e.action == Action::Login).unwrap();
+    assert!(login.timestamp.format("%H").to_string().as_str() < "05");
+
+    let rs = label(&ls, "rest_scrape");
+    let evs = from_ip(&rs.source_ips[0]);
+    assert!(
+        evs.iter()
+            .all(|e| e.user_agent.as_deref() == Some("python-requests/2.31.0"))
+    );
+    assert!(
+        evs.iter()
+            .filter(|e| e.rest.as_ref().is_some_and(|r| r.body_expanded))
+            .count()
+            >= 3
+    );
+
+    let me = label(&ls, "mass_export");
+    let evs = by_user(&me.users[0]);
+    assert!(
+        evs.iter()
+            .filter(|e| e.action == Action::PageExportPdf)
+            .count()
+            >= 15
+    );
+    assert!(evs.iter().any(|e| e.action == Action::SpaceExportRun));
+    assert!(evs.iter().any(|e| e.action == Action::SpaceExportDownload));
+
+    let bf = label(&ls, "brute_force_then_browse");
+    let evs = from_ip(&bf.source_ips[0]);
+    let fails = evs
+        .iter()
+        .filter(|e| e.action == Action::Login && e.outcome == Outcome::Failure)
+        .count();
+    assert!(fails >= 60, "{fails}");
+    assert!(evs.iter().any(|e| e.action == Action::Login
+        && e.outcome == Outcome::Success
+        && e.user.as_deref() == Some(bf.users[0].as_str())));
+    assert!(evs.iter().filter(|e| e.action == Action::PageView).count() >= 30);
+
+    let ps = label(&ls, "password_spray");
+    let evs = from_ip(&ps.source_ips[0]);
+    assert!(
+        evs.len() >= 20
+            && evs
+                .iter()
+                .all(|e| e.action == Action::Login && e.outcome == Outcome::Failure)
+    );
+
+    let am = label(&ls, "attachment_mass_download");
+    let n = by_user(&am.users[0])
+        .iter()
+        .filter(|e| e.action == Action::AttachmentDownload)
+        .count();
+    assert!(n >= 100, "{n}");
+
+    let en = label(&ls, "page_id_enumeration");
+    let evs = from_ip(&en.source_ips[0]);
+    let misses = evs
+        .iter()
+        .filter(|e| matches!(e.status, Some(403 | 404)))
+        .count();
+    assert!(
+        evs.len() >= 300 && misses * 2 > evs.len(),
+        "{misses}/{}",
+        evs.len()
+    );
+    let mut ids: Vec<u64> = evs.iter().filter_map(|e| e.object.page_id).collect();
+    let sorted = {
+        let mut s = ids.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(ids, sorted);
+    ids.dedup();
+    assert_eq!(ids.len(), evs.len());
+
+    let pb = label(&ls, "privileged_browsing");
+    let privileged = std::fs::read_to_string(dir.path().join("privileged.txt")).unwrap();
+    assert!(privileged.lines().any(|l| l == pb.users[0]));
+    assert!(
+        by_user(&pb.users[0])
+            .iter()
+            .filter(|e| e.action == Action::PageView)
+            .count()
+            >= 40
+    );
+
+    let da = label(&ls, "dormant_account");
+    let evs = by_user(&da.users[0]);
+    let days: std::collections::BTreeSet<_> =
+        evs.iter().map(|e| e.timestamp.date_naive()).collect();
+    let first = *days.iter().next().unwrap();
+    let last = *days.iter().next_back().unwrap();
+    assert!((last - first).num_days() >= 4, "{days:?}");
+    assert!(
+        evs.iter()
+            .filter(|e| e.action == Action::PageView && e.timestamp.date_naive() == last)
+            .count()
+            >= 80
+    );
+
+    // The labelled crawler reads thousands of pages' worth of REST lists.
+    let cr = label(&ls, "search_crawler");
+    assert_eq!(cr.kind, "benign");
+    assert!(
+        by_user("svc-search-crawler")
+            .iter()
+            .all(|e| e.action.is_noise()
+                || matches!(
+                    e.action,
+                    Action::RestContentList
+                        | Action::RestContentRead
+                        | Action::RestSpaceRead
+                        | Action::RestSearch
+                        | Action::RestAttachmentList
+                ))
+    );
+
+    // Space exports show up in the audit file too.
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == Action::SpaceExportRun && e.audit.is_some())
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == Action::UserManagement && e.audit.is_some())
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_differs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    let mut small = cfg(5);
+    small.days = 4;
+    simulate(&small, a.path()).unwrap();
+    simulate(&small, b.path()).unwrap();
+    small.seed = 6;
+    simulate(&small, c.path()).unwrap();
+    let files = |d: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let e = e.unwrap().path();
+                if e.is_dir() {
+                    stack.push(e);
+                } else {
+                    v.push((
+                        e.strip_prefix(d).unwrap().to_path_buf(),
+                        std::fs::read(&e).unwrap(),
+                    ));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let fa = files(a.path());
+    assert!(fa.len() > 8);
+    assert_eq!(fa, files(b.path()));
+    let fc = files(c.path());
+    let same = fa
+        .iter()
+        .filter(|(p, bytes)| fc.iter().any(|(q, b2)| p == q && bytes == b2))
+        .count();
+    assert!(same < 2, "{same} identical files across seeds");
+}
+
+#[test]
+fn every_requested_scenario_is_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SimConfig {
+        users: 40,
+        days: 6,
+        seed: 9,
+        ..Default::default()
+    };
+    simulate(&c, dir.path()).unwrap();
+    let ls = labels(dir.path());
+    for s in Scenario::ALL {
+        let l = label(&ls, s.id());
+        assert_eq!(l.kind, "attack");
+        assert!(l.requests + l.audit_records > 0, "{}", s.id());
+        assert!(!l.users.is_empty());
+        assert!(l.start <= l.end && !l.start.is_empty());
+        assert!(l.techniques.iter().any(|t| t.starts_with("T1")));
+    }
+    for b in BenignCase::ALL {
+        assert_eq!(label(&ls, b.id()).kind, "benign");
+    }
+
+    // Only the chosen ones when a list is given.
+    let dir2 = tempfile::tempdir().unwrap();
+    let c2 = SimConfig {
+        scenarios: vec![Scenario::RestScrape],
+        benign: vec![],
+        ..c
+    };
+    simulate(&c2, dir2.path()).unwrap();
+    let ls2 = labels(dir2.path());
+    assert_eq!(ls2.len(), 1);
+    assert_eq!(ls2[0].scenario, "rest_scrape");
+}
+
+#[test]
+fn labels_stay_outside_the_log_folder_and_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SimConfig {
+        users: 30,
+        days: 2,
+        seed: 1,
+        scenarios: vec![],
+        benign: vec![],
+        ..Default::default()
+    };
+    let s = simulate(&c, dir.path()).unwrap();
+    assert!(s.files.iter().all(|f| f.path.starts_with("logs")));
+    assert!(dir.path().join("labels.jsonl").exists());
+    assert!(dir.path().join("sim-summary.json").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("labels.jsonl")).unwrap(),
+        ""
+    );
+
+    let bad = SimConfig {
+        users: 0,
+        ..c.clone()
+    };
+    assert!(simulate(&bad, dir.path()).is_err());
+    let bad = SimConfig {
+        users: 10,
+        ..SimConfig::default()
+    };
+    assert!(simulate(&bad, dir.path()).is_err());
+    assert!(confwatch_sim::parse_formats("xml").is_err());
+    assert_eq!(
+        confwatch_sim::parse_formats("xff,dc-audit").unwrap(),
+        (vec![AccessVariant::Xff], true)
+    );
+}
