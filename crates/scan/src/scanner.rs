@@ -7,7 +7,7 @@ use crate::error::ScanError;
 use crate::extract::{Extracted, extract_storage};
 use crate::rules::RuleSet;
 use crate::text::{LineIndex, ceil_boundary, floor_boundary, redact};
-use confwatch_event::finding::{Category, Location, Severity};
+use confwatch_event::finding::{Category, FindingKind, Location, Severity};
 
 /// How a body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +143,16 @@ impl Scanner {
             .path
             .as_ref()
             .map(|_| LineIndex::new(doc.body.as_bytes()));
+        let secrets: Vec<(usize, usize)> = raw
+            .iter()
+            .filter(|h| {
+                self.rules
+                    .rules
+                    .get(h.rule)
+                    .is_some_and(|r| r.kind == FindingKind::Secret)
+            })
+            .map(|h| (h.start, h.end))
+            .collect();
         let mut hits = Vec::with_capacity(raw.len());
         for h in raw {
             let Some(rule) = self.rules.rules.get(h.rule) else {
@@ -151,7 +161,7 @@ impl Scanner {
             if !categories.contains(&rule.category) {
                 categories.push(rule.category);
             }
-            hits.push(self.locate(doc, &x, &text_idx, src_idx.as_ref(), h));
+            hits.push(self.locate(doc, &x, &text_idx, src_idx.as_ref(), &secrets, h));
         }
         categories.sort();
         DocResult {
@@ -167,6 +177,7 @@ impl Scanner {
         x: &Extracted,
         text_idx: &LineIndex,
         src_idx: Option<&LineIndex>,
+        secrets: &[(usize, usize)],
         h: RawHit,
     ) -> DocHit {
         let mut loc = doc.meta.clone();
@@ -190,14 +201,30 @@ impl Scanner {
         let (ls, le) = text_idx.line_range(x.text.len(), h.start);
         let s = floor_boundary(&x.text, ls.max(h.start.saturating_sub(SNIPPET_RADIUS)));
         let e = ceil_boundary(&x.text, le.min(h.end + SNIPPET_RADIUS).max(h.end));
-        let hs = floor_boundary(&x.text, h.start.max(s));
-        let he = ceil_boundary(&x.text, h.end.min(e).max(hs));
-        let before = x.text.get(s..hs).unwrap_or("");
-        let secret_txt = x.text.get(hs..he).unwrap_or("");
-        let after = x.text.get(he..e).unwrap_or("");
+        // Redact this hit and every other secret in the window: a host name finding on a
+        // line must not show the password next to it.
+        let mut ranges: Vec<(usize, usize)> = secrets
+            .iter()
+            .copied()
+            .filter(|&(a, b)| a < e && b > s)
+            .collect();
+        ranges.push((h.start, h.end));
+        ranges.sort_unstable();
         let clean = |t: &str| t.replace(['\n', '\r', '\t'], " ");
-        let snippet = format!("{}{}{}", clean(before), redact(&h.secret), clean(after));
-        let snippet_clear = format!("{}{}{}", clean(before), clean(secret_txt), clean(after));
+        let mut snippet = String::new();
+        let mut cur = s;
+        for (a, b) in ranges {
+            let a = floor_boundary(&x.text, a.max(cur));
+            let b = ceil_boundary(&x.text, b.min(e).max(a));
+            if b <= cur {
+                continue;
+            }
+            snippet.push_str(&clean(x.text.get(cur..a).unwrap_or("")));
+            snippet.push_str(&redact(x.text.get(a..b).unwrap_or("")));
+            cur = b;
+        }
+        snippet.push_str(&clean(x.text.get(cur..e).unwrap_or("")));
+        let snippet_clear = clean(x.text.get(s..e).unwrap_or(""));
         DocHit {
             rule: h.rule,
             secret: h.secret,
