@@ -5,7 +5,7 @@
 //! Schema, SARIF. Every writer redacts secrets by default and treats every log-derived string
 //! as attacker-controlled.
 
-pub mod csv_guard;
 pub mod alerts;
+pub mod csv_guard;
 pub mod findings;
 pub mod sarif;
