@@ -510,7 +510,8 @@ pub fn crawler_night(org: &Org, plan: &Plan, ctx: &DayCtx, reqs: &mut Vec<Req>) 
         while start < sp.pages.len() {
             let bytes = rng.range(150_000, 1_200_000) as u32;
             c.req("GET", format!("/rest/api/content?spaceKey={}&type=page&expand=body.storage,version,space,ancestors&limit=50&start={start}", sp.key), 200, bytes, rng.range(200, 1_800) as u32);
-            c.wait_ms(rng.range(150, 700) as i64);
+            // The connector throttles itself to spare the server.
+            c.wait_ms(rng.range(1_500, 6_000) as i64);
             start += 50;
         }
     }
@@ -697,7 +698,7 @@ pub fn health_checks(ctx: &DayCtx, reqs: &mut Vec<Req>) {
                     + i64::from(node) * 7_000
                     + rng.range(0, 900) as i64,
                 user: None,
-                client: Ipv4Addr::new(10, 0, 0, 1),
+                client: crate::format::HEALTH_CHECKER,
                 ua: Arc::clone(&ua),
                 method: "GET",
                 target: "/status".to_string(),

@@ -10,6 +10,9 @@ use std::sync::Arc;
 /// The site's base URL, used in `Referer` headers and audit records.
 pub const BASE_URL: &str = "https://wiki.corp.example";
 
+/// The load balancer that probes `/status` on every node.
+pub const HEALTH_CHECKER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
 /// An access-log pattern variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessVariant {
@@ -74,7 +77,11 @@ pub fn write_access_line(out: &mut String, req: &Req, variant: AccessVariant, of
             if variant == AccessVariant::Xff {
                 // A proxy in front of each node; some clients come through the corporate
                 // forward proxy, which adds itself to the chain.
-                if req.client.octets()[0] == 10 && req.thread.is_multiple_of(5) {
+                let [a, b, ..] = req.client.octets();
+                if req.client == HEALTH_CHECKER {
+                    // The load balancer's own probe carries no X-Forwarded-For header.
+                    out.push_str("- ");
+                } else if a == 10 && b == 20 && req.thread.is_multiple_of(5) {
                     let _ = write!(out, "{}, 10.9.0.4 ", req.client);
                 } else {
                     let _ = write!(out, "{} ", req.client);

@@ -185,7 +185,7 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
     let nodes = cfg.nodes.max(1).max(cfg.access.len() as u8);
     let instances = cfg.instances.clamp(1, 20);
 
-    let org = org::Org::build(cfg.seed, cfg.users);
+    let org = org::Org::build(cfg.seed, cfg.users, cfg.server_offset_min);
     let start_wd = cfg.start.weekday().num_days_from_monday();
     let mut plan = scenario::Plan::build(
         &org,

@@ -625,6 +625,8 @@ pub struct Admin {
 }
 
 pub struct Org {
+    /// The server's UTC offset in minutes; most people live in it.
+    pub server_tz_min: i32,
     pub users: Vec<User>,
     pub spaces: Vec<Space>,
     pub pages: Vec<Page>,
@@ -667,7 +669,7 @@ impl Org {
         out
     }
 
-    pub fn build(seed: u64, n_users: u32) -> Org {
+    pub fn build(seed: u64, n_users: u32, server_tz_min: i32) -> Org {
         let mut rng = Rng::derive(seed, 1, 0, 0);
         let n_users = n_users.max(1) as usize;
 
@@ -702,9 +704,9 @@ impl Org {
             let display = format!("{} {}", capital(first), capital(last));
             // Mostly on the server's time zone; some remote people elsewhere.
             let tz_min = if rng.chance(0.88) {
-                60
+                server_tz_min
             } else {
-                *rng.pick(&[0i32, -300, 330, 120, -240, 540]).unwrap_or(&60)
+                server_tz_min + *rng.pick(&[-60i32, -360, 270, 60, -300, 480]).unwrap_or(&0)
             };
             let start_min = (rng.normal() * 40.0 + 510.0).clamp(420.0, 630.0) as u32;
             let work_min = rng.range(450, 560) as u32;
@@ -722,7 +724,11 @@ impl Org {
                 rng.range(10, 250) as u8,
             );
             let home_ip = home_address(&mut rng);
-            let remote_share = if tz_min != 60 { 1.0 } else { rng.f64() * 0.5 };
+            let remote_share = if tz_min != server_tz_min {
+                1.0
+            } else {
+                rng.f64() * 0.5
+            };
             users.push(User {
                 name: Arc::from(name.as_str()),
                 display,
@@ -1010,6 +1016,7 @@ impl Org {
         });
 
         Org {
+            server_tz_min,
             users,
             spaces,
             pages,

@@ -327,7 +327,7 @@ impl Plan {
             .filter(|&i| {
                 org.users
                     .get(i)
-                    .is_some_and(|u| u.tz_min == 60 && !u.heavy && !u.helpdesk)
+                    .is_some_and(|u| u.tz_min == org.server_tz_min && !u.heavy && !u.helpdesk)
                     && !admin_owners.contains(&i)
             })
             .collect();
