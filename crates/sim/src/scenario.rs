@@ -657,7 +657,7 @@ impl Plan {
                         while !working_day(day) && day > 0 {
                             day -= 1;
                         }
-                        let tag = plan.label(sc.id(), true, vec![name(u)], vec![], format!("Attachment mass download on day {day}: 150-300 attachment downloads (and some download-all zips) across several spaces within about two hours."), tech);
+                        let tag = plan.label(sc.id(), true, vec![name(u)], vec![], format!("Attachment mass download on day {day}: 150-300 attachment downloads (and some download-all zips) across several spaces, 2-25 s apart (about an hour in all)."), tech);
                         plan.episodes.push(Scheduled {
                             day,
                             start_min: start,
