@@ -32,4 +32,12 @@ pub enum ScanError {
         line: usize,
         message: String,
     },
+    #[error("{0}")]
+    Config(String),
+    #[error(
+        "authentication failed ({status}) at {url}: check CONFWATCH_EMAIL/CONFWATCH_API_TOKEN (Cloud) or CONFWATCH_PAT (Data Center); the token may have expired"
+    )]
+    Auth { url: String, status: u16 },
+    #[error("{url}: {message}")]
+    Http { url: String, message: String },
 }
