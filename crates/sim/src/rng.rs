@@ -123,12 +123,18 @@ mod tests {
 
     #[test]
     fn stream_is_stable() {
-        // Pinned values: a change here changes every simulated data set.
+        // Pinned values (checked against an independent implementation of SplitMix64 +
+        // xoshiro256**): a change here changes every simulated data set.
         let mut r = Rng::new(42);
         let v: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
-        let mut r2 = Rng::new(42);
-        let v2: Vec<u64> = (0..3).map(|_| r2.next_u64()).collect();
-        assert_eq!(v, v2);
+        assert_eq!(
+            v,
+            [
+                1546998764402558742,
+                6990951692964543102,
+                12544586762248559009
+            ]
+        );
         assert_ne!(Rng::new(43).next_u64(), v[0]);
     }
 

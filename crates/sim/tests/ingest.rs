@@ -363,3 +363,90 @@ fn labels_stay_outside_the_log_folder_and_settings_are_checked() {
         (vec![AccessVariant::Xff], true)
     );
 }
+
+#[test]
+fn behaviour_over_days_matches_the_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SimConfig {
+        users: 120,
+        days: 20,
+        seed: 17,
+        ..Default::default()
+    };
+    simulate(&c, dir.path()).unwrap();
+    let ls = labels(dir.path());
+    let (stats, events) = read_all(&dir.path().join("logs"));
+    assert_eq!(stats.errors, 0);
+    let ts = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+
+    // Insider: during the label window the person reads in spaces never visited before it.
+    let ins = label(&ls, "insider_low_slow");
+    let start = ts(&ins.start);
+    let mine: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.user.as_deref() == Some(ins.users[0].as_str()))
+        .collect();
+    let before: HashSet<String> = mine
+        .iter()
+        .filter(|e| e.timestamp < start)
+        .filter_map(|e| e.object.space_key.clone())
+        .collect();
+    let during: HashSet<String> = mine
+        .iter()
+        .filter(|e| e.timestamp >= start && e.timestamp <= ts(&ins.end))
+        .filter_map(|e| e.object.space_key.clone())
+        .collect();
+    let new: Vec<_> = during.difference(&before).collect();
+    assert!(new.len() >= 3, "new spaces {new:?}");
+    assert!(ins.requests >= 100, "{}", ins.requests);
+    // ... in working hours.
+    let odd = mine.iter().filter(|e| e.timestamp >= start).filter(|e| {
+        let h: u32 = e.timestamp.format("%H").to_string().parse().unwrap();
+        !(7..=20).contains(&h)
+    });
+    assert_eq!(odd.count(), 0);
+
+    // Dormant: a silence of several days before the wake-up.
+    let dor = label(&ls, "dormant_account");
+    let mut days: Vec<_> = events
+        .iter()
+        .filter(|e| e.user.as_deref() == Some(dor.users[0].as_str()))
+        .map(|e| e.timestamp.date_naive())
+        .collect();
+    days.sort();
+    days.dedup();
+    let gap = days
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_days())
+        .max()
+        .unwrap();
+    assert!(gap >= 7, "{days:?}");
+
+    // Newcomer: nothing before the account exists, then a busy first week.
+    let nc = label(&ls, "newcomer");
+    let first = events
+        .iter()
+        .filter(|e| e.user.as_deref() == Some(nc.users[0].as_str()))
+        .map(|e| e.timestamp)
+        .min()
+        .unwrap();
+    assert!(first >= ts(&nc.start));
+    let views = events
+        .iter()
+        .filter(|e| e.user.as_deref() == Some(nc.users[0].as_str()) && e.action == Action::PageView)
+        .count();
+    assert!(views >= 60, "{views}");
+
+    // Ordinary volume: requests per active user-day, noise included.
+    let mut per: std::collections::HashMap<(String, chrono::NaiveDate), u32> = Default::default();
+    for e in &events {
+        if let Some(u) = &e.user {
+            *per.entry((u.to_string(), e.timestamp.date_naive()))
+                .or_default() += 1;
+        }
+    }
+    let mut v: Vec<u32> = per.values().copied().collect();
+    v.sort();
+    let median = v[v.len() / 2];
+    assert!((80..=250).contains(&median), "median {median}");
+}
