@@ -55,9 +55,9 @@ fn hunt_one_million_events() {
             (x >> 8) as u8 % 16,
             (x >> 16) as u8,
         ]));
-        e.user_agent = Some(agents[if x % 1000 == 0 { 2 } else { (x % 2) as usize }].clone());
+        e.user_agent = Some(agents[if x.is_multiple_of(1000) { 2 } else { (x % 2) as usize }].clone());
         e.method = Some(Arc::from("GET"));
-        e.status = Some(if x % 50 == 0 { 404 } else { 200 });
+        e.status = Some(if x.is_multiple_of(50) { 404 } else { 200 });
         e.outcome = Outcome::from_http_status(e.status.unwrap_or(200));
         match x % 20 {
             0..=9 => {
@@ -76,7 +76,7 @@ fn hunt_one_million_events() {
             }
             16 => {
                 e.action = Action::SiteSearch;
-                e.search_query = Some(if x % 7 == 0 {
+                e.search_query = Some(if x.is_multiple_of(7) {
                     "vpn setup".into()
                 } else {
                     "release notes".into()
@@ -86,7 +86,7 @@ fn hunt_one_million_events() {
             17 => {
                 e.action = Action::RestContentList;
                 e.rest = Some(RestRead {
-                    body_expanded: x % 3 == 0,
+                    body_expanded: x.is_multiple_of(3),
                     limit: Some(25),
                     start: None,
                     api_version: 1,
@@ -100,7 +100,7 @@ fn hunt_one_million_events() {
             }
             _ => {
                 e.action = Action::Login;
-                e.outcome = if x % 5 == 0 {
+                e.outcome = if x.is_multiple_of(5) {
                     Outcome::Failure
                 } else {
                     Outcome::Success
