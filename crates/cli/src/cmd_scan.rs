@@ -1,12 +1,13 @@
 //! `confwatch scan`: finds credentials and sensitive material in Confluence content (space
-//! exports, storage-format files and folders, stdin) and ranks spaces by exposure.
+//! exports, storage-format files and folders, stdin, a live site over REST) and ranks spaces
+//! by exposure.
 //! Exit codes: 0 no findings, 1 findings, 2 usage or fatal error (docs/scan.md).
 
 use anyhow::Context;
 use confwatch_event::finding::Severity;
 use confwatch_output::findings::{FindingFormat, write_csv, write_jsonl, write_table};
 use confwatch_output::sarif::{SarifRule, write_sarif};
-use confwatch_scan::input::{export, files};
+use confwatch_scan::input::{export, files, rest};
 use confwatch_scan::{Collector, IgnoreList, ScanOptions, Scanner};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,8 +20,40 @@ pub struct ScanArgs {
     /// What to scan: storage-format files (.xhtml/.html/.xml), text/Markdown files,
     /// folders of them, a space or site export (.zip, unzipped folder, or entities.xml),
     /// or `-` for standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "url", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// Scan a live site over the REST API: `https://<site>.atlassian.net` with `--cloud`
+    /// (auth: CONFWATCH_EMAIL + CONFWATCH_API_TOKEN) or `https://host[/context]` with `--dc`
+    /// (auth: CONFWATCH_PAT). Credentials are read from the environment only.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The site is Confluence Cloud (REST v2).
+    #[arg(long, conflicts_with = "dc", requires = "url")]
+    pub cloud: bool,
+    /// The site is Confluence Data Center / Server (REST v1).
+    #[arg(long, requires = "url")]
+    pub dc: bool,
+    /// Only these space keys (repeatable; default: every visible space).
+    #[arg(long = "space", value_name = "KEY", requires = "url")]
+    pub spaces: Vec<String>,
+    /// REST: do not fetch earlier page versions.
+    #[arg(long, requires = "url")]
+    pub no_history: bool,
+    /// REST: do not fetch comments.
+    #[arg(long, requires = "url")]
+    pub no_comments: bool,
+    /// REST: do not download attachments.
+    #[arg(long, requires = "url")]
+    pub no_attachments: bool,
+    /// REST: parallel requests at most.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+    /// REST: per-request timeout in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// REST: only pages last modified at or after this ISO date (e.g. 2025-01-01).
+    #[arg(long, value_name = "DATE", requires = "url")]
+    pub since: Option<String>,
     /// Output format.
     #[arg(long, default_value = "table", value_parser = ["table", "jsonl", "csv", "sarif"])]
     pub format: String,
@@ -105,6 +138,34 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
             let list = files::list_files(p)?;
             warnings.extend(files::scan_files(&scanner, &list, &mut collector));
         }
+    }
+    if let Some(url) = &args.url {
+        let flavor = match (args.cloud, args.dc) {
+            (true, _) => rest::Flavor::Cloud,
+            (_, true) => rest::Flavor::DataCenter,
+            _ if url.contains(".atlassian.net") => rest::Flavor::Cloud,
+            _ => anyhow::bail!("say --cloud or --dc for {url}"),
+        };
+        let auth = rest::Auth::from_env(flavor)?;
+        let mut cfg = rest::RestConfig::new(url, flavor, auth);
+        cfg.spaces = args.spaces.clone();
+        cfg.history = !args.no_history;
+        cfg.comments = !args.no_comments;
+        cfg.attachments = !args.no_attachments;
+        cfg.concurrency = args.concurrency.max(1);
+        cfg.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+        cfg.since = args.since.clone();
+        let stats = rest::scan_rest(&scanner, &cfg, &mut collector)?;
+        eprintln!(
+            "confwatch: REST: {} space(s), {} document(s), {} request(s), {} retr(y/ies), {} rate-limited, {} error(s)",
+            stats.spaces,
+            stats.documents,
+            stats.requests,
+            stats.retries,
+            stats.rate_limited,
+            stats.errors.len()
+        );
+        warnings.extend(stats.errors);
     }
     for w in warnings.iter().take(20) {
         eprintln!("confwatch: warning: {w}");
