@@ -1,8 +1,6 @@
 //! `confwatch demo`: writes a small built-in sample of Confluence logs to a temporary folder
 //! and runs the main job on it, so a new user sees what confwatch does in seconds.
 
-use crate::cmd_events::{self, EventsArgs, EventsFormat};
-use crate::common::{DurationArg, InputArgs};
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,28 +34,16 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         "confwatch demo: sample Confluence logs written to {}\n",
         logs.display()
     );
-    println!("== confwatch events --stats {}\n", logs.display());
-    let input = InputArgs {
-        paths: vec![logs.clone()],
-        access_log_patterns: Vec::new(),
-        server_xml: None,
-        duration_unit: DurationArg::Ms,
-        log_offset: "+00:00".into(),
-        threads: None,
-        no_progress: true,
-    };
-    cmd_events::run(EventsArgs {
-        input: input.clone(),
-        format: EventsFormat::Table,
-        stats: true,
-        hide_noise: false,
-    })?;
-    println!("\n== confwatch events --hide-noise (the attacker's night session)\n");
-    cmd_events::run(EventsArgs {
-        input,
-        format: EventsFormat::Table,
-        stats: false,
-        hide_noise: true,
+    let logs_arg = logs.display().to_string();
+    println!("== confwatch events --stats {logs_arg}\n");
+    crate::run_argv(["confwatch", "events", "--stats", "--no-progress", &logs_arg])?;
+    println!("\n== confwatch hunt {logs_arg}\n");
+    let code = crate::run_argv(["confwatch", "hunt", "--no-progress", &logs_arg])?;
+    // Alerts are the point of the demo, not a failure.
+    Ok(if code == crate::cmd_hunt::EXIT_ALERTS {
+        0
+    } else {
+        code
     })
 }
 

@@ -49,18 +49,31 @@ pub const EXIT_FATAL: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Events(a) => cmd_events::run(a),
-        Command::Hunt(a) => cmd_hunt::run(a),
-        Command::Rules(a) => cmd_rules::run(a),
-        Command::Scan(a) => cmd_scan::run(a),
-        Command::Demo(a) => cmd_demo::run(a),
-    };
-    match result {
+    match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("confwatch: error: {e:#}");
             ExitCode::from(EXIT_FATAL)
         }
     }
+}
+
+fn run(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Events(a) => cmd_events::run(a),
+        Command::Hunt(a) => cmd_hunt::run(a),
+        Command::Rules(a) => cmd_rules::run(a),
+        Command::Scan(a) => cmd_scan::run(a),
+        Command::Demo(a) => cmd_demo::run(a),
+    }
+}
+
+/// Runs a command line as if typed (used by `demo` to show the real commands).
+pub fn run_argv<I, T>(argv: I) -> anyhow::Result<u8>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(argv)?;
+    run(cli.command)
 }

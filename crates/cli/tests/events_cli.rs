@@ -304,8 +304,9 @@ fn demo_runs_and_shows_the_attack() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("0 errors"), "{text}");
-    assert!(text.contains("search \"password\""), "{text}");
-    assert!(text.contains("space_export_download"), "{text}");
+    assert!(text.contains("searched for 'password'"), "{text}");
+    assert!(text.contains("confluence_space_export"), "{text}");
+    assert!(text.contains("Riskiest users: bob"), "{text}");
 }
 
 #[test]
