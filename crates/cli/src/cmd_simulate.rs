@@ -36,8 +36,10 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "all")]
     pub benign: String,
 
-    /// Log formats: `all` or a comma list of installer, xff, docker, dc-audit. With several
-    /// access-log patterns the nodes take them in turn.
+    /// Log formats: `all` (installer, xff, docker, dc-audit) or a comma list of installer,
+    /// xff, docker, dc-audit, security-log. With several access-log patterns the nodes take
+    /// them in turn. The security log is written in server-local time without a zone: read
+    /// it with `--log-offset` equal to `--server-offset`.
     #[arg(long, default_value = "installer,dc-audit")]
     pub format: String,
 
@@ -71,7 +73,7 @@ fn parse_offset(s: &str) -> Result<i32> {
 }
 
 pub fn run(args: SimulateArgs) -> Result<u8> {
-    let (access, audit) = parse_formats(&args.format)?;
+    let formats = parse_formats(&args.format)?;
     let scenarios = parse_list(&args.scenarios, &Scenario::ALL, Scenario::id)
         .map_err(|e| anyhow::anyhow!("--scenarios: {e}"))?;
     let benign = parse_list(&args.benign, &BenignCase::ALL, BenignCase::id)
@@ -84,8 +86,9 @@ pub fn run(args: SimulateArgs) -> Result<u8> {
         seed: args.seed,
         start,
         nodes: args.nodes,
-        access,
-        audit,
+        access: formats.access,
+        audit: formats.audit,
+        security_log: formats.security_log,
         scenarios,
         benign,
         instances: args.instances,

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: &str| args.get(i).cloned().unwrap_or_else(|| d.to_string());
-    let (access, audit) = confwatch_sim::parse_formats(&arg(4, "installer,dc-audit"))?;
+    let formats = confwatch_sim::parse_formats(&arg(4, "installer,dc-audit"))?;
     let cfg = confwatch_sim::SimConfig {
         users: arg(1, "200").parse()?,
         days: arg(2, "14").parse()?,
         seed: arg(3, "1").parse()?,
-        access,
-        audit,
+        access: formats.access,
+        audit: formats.audit,
+        security_log: formats.security_log,
         ..Default::default()
     };
     let t = std::time::Instant::now();

@@ -116,7 +116,15 @@ impl<'a> Client<'a> {
             thread,
             node: self.actor.node,
             tag: self.actor.tag,
+            login_name: None,
         });
+    }
+
+    /// Records the name typed into the login form on the request just sent.
+    fn mark_login(&mut self, name: Option<Arc<str>>) {
+        if let Some(last) = self.out.last_mut() {
+            last.login_name = name;
+        }
     }
 
     /// Same as [`Client::req`] with a duration drawn for a page-like request.
@@ -226,21 +234,31 @@ impl<'a> Client<'a> {
         self.think(6.0);
         self.here = Some(Arc::from("/login.action?os_destination=%2Findex.action"));
         if success {
-            self.actor.user = user;
+            self.actor.user = user.clone();
             self.req("POST", "/dologin.action".to_string(), 302, 0, 160);
         } else {
             self.req("POST", "/dologin.action".to_string(), 200, 11_800, 140);
-            self.actor.user = user;
+            self.actor.user = user.clone();
         }
+        self.mark_login(user);
     }
 
-    /// One failed form login made by a script (no page assets, no cookies).
-    pub fn failed_login_scripted(&mut self) {
+    /// One failed form login for `name`, made by a script (no page assets, no cookies).
+    pub fn failed_login_scripted(&mut self, name: Option<Arc<str>>) {
         let user = self.actor.user.take();
         self.here = Some(Arc::from("/login.action"));
         let dur = self.rng.range(90, 400) as u32;
         self.req("POST", "/dologin.action".to_string(), 200, 11_800, dur);
+        self.mark_login(name);
         self.actor.user = user;
+    }
+
+    /// A successful form login by a script that already knows the password.
+    pub fn login_scripted(&mut self) {
+        self.here = Some(Arc::from("/login.action"));
+        self.req("POST", "/dologin.action".to_string(), 302, 0, 180);
+        let name = self.actor.user.clone();
+        self.mark_login(name);
     }
 
     pub fn dashboard(&mut self) {

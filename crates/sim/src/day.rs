@@ -709,6 +709,7 @@ pub fn health_checks(ctx: &DayCtx, reqs: &mut Vec<Req>) {
                 thread: rng.range(1, 200) as u16,
                 node,
                 tag: 0,
+                login_name: None,
             });
         }
     }

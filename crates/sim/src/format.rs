@@ -62,6 +62,9 @@ pub struct Req {
     pub node: u8,
     /// Label index + 1, or 0 for unlabelled traffic.
     pub tag: u16,
+    /// For a login form post: the name typed in (the security log names it, the access
+    /// log only once the login succeeded).
+    pub login_name: Option<Arc<str>>,
 }
 
 /// Appends one access-log line (with `\n`) for `req` in `variant` to `out`.
@@ -222,6 +225,7 @@ mod tests {
             thread: 6,
             node: 0,
             tag: 0,
+            login_name: None,
         }
     }
 

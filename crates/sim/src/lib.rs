@@ -43,6 +43,9 @@ pub struct SimConfig {
     pub access: Vec<AccessVariant>,
     /// Write the Data Center audit log file.
     pub audit: bool,
+    /// Write `atlassian-confluence-security.log` per node (form logins, with the name typed
+    /// in), in server-local time without a zone, as log4j writes it.
+    pub security_log: bool,
     pub scenarios: Vec<Scenario>,
     pub benign: Vec<BenignCase>,
     /// Instances of each attack scenario.
@@ -61,6 +64,7 @@ impl Default for SimConfig {
             nodes: 2,
             access: vec![AccessVariant::Installer],
             audit: true,
+            security_log: false,
             scenarios: Scenario::ALL.to_vec(),
             benign: BenignCase::ALL.to_vec(),
             instances: 1,
@@ -69,38 +73,57 @@ impl Default for SimConfig {
     }
 }
 
-/// Parses `--format`: `all`, or a comma list of `installer`, `xff`, `docker`, `dc-audit`.
-pub fn parse_formats(s: &str) -> Result<(Vec<AccessVariant>, bool), SimError> {
-    if s.trim().eq_ignore_ascii_case("all") {
-        return Ok((
-            vec![
-                AccessVariant::Installer,
-                AccessVariant::Xff,
-                AccessVariant::Docker,
-            ],
-            true,
-        ));
-    }
-    let mut access = Vec::new();
-    let mut audit = false;
+/// Which files to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFormats {
+    pub access: Vec<AccessVariant>,
+    /// The Data Center audit log file.
+    pub audit: bool,
+    /// `atlassian-confluence-security.log` login lines (DEBUG `DefaultLoginManager`).
+    pub security_log: bool,
+}
+
+/// Parses `--format`: `all` (every access-log pattern and the audit file), or a comma list
+/// of `installer`, `xff`, `docker`, `dc-audit`, `security-log`. The security log is never
+/// implied by `all`: it repeats every form login of the access log.
+pub fn parse_formats(s: &str) -> Result<OutputFormats, SimError> {
+    let mut f = OutputFormats {
+        access: Vec::new(),
+        audit: false,
+        security_log: false,
+    };
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part {
-            "installer" => access.push(AccessVariant::Installer),
-            "xff" => access.push(AccessVariant::Xff),
-            "docker" => access.push(AccessVariant::Docker),
-            "dc-audit" | "audit" => audit = true,
+            "all" => {
+                f.access = vec![
+                    AccessVariant::Installer,
+                    AccessVariant::Xff,
+                    AccessVariant::Docker,
+                ];
+                f.audit = true;
+            }
+            "installer" => f.access.push(AccessVariant::Installer),
+            "xff" => f.access.push(AccessVariant::Xff),
+            "docker" => f.access.push(AccessVariant::Docker),
+            "dc-audit" | "audit" => f.audit = true,
+            "security-log" => f.security_log = true,
             other => {
                 return Err(SimError::Config(format!(
-                    "unknown format `{other}` (known: installer, xff, docker, dc-audit, all)"
+                    "unknown format `{other}` (known: installer, xff, docker, dc-audit, security-log, all)"
                 )));
             }
         }
     }
-    access.dedup();
-    if access.is_empty() && !audit {
+    let mut seen = Vec::new();
+    f.access.retain(|v| {
+        let new = !seen.contains(v);
+        seen.push(*v);
+        new
+    });
+    if f.access.is_empty() && !f.audit && !f.security_log {
         return Err(SimError::Config("no output format chosen".into()));
     }
-    Ok((access, audit))
+    Ok(f)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +222,16 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
 
     let logs = out.join("logs");
     std::fs::create_dir_all(&logs).map_err(io_err(&logs))?;
+    if cfg.security_log {
+        // The security logs are appended to day by day: start them empty.
+        for node in 0..nodes {
+            let path = out.join(Writer::security_rel(node));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+            std::fs::File::create(&path).map_err(io_err(&path))?;
+        }
+    }
     let mut summary_files = Vec::new();
 
     // Buckets by server-local date: generating day d can reach into d-1 (people east of the
@@ -215,6 +248,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
         offset,
         access: cfg.access.clone(),
         audit: cfg.audit,
+        security: cfg.security_log,
+        security_lines: vec![0; usize::from(nodes)],
         nodes,
         start: cfg.start,
         line: String::with_capacity(1 << 16),
@@ -271,6 +306,26 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
         }
     }
 
+    if writer.security {
+        for node in 0..nodes {
+            let rel = Writer::security_rel(node);
+            let bytes = std::fs::metadata(out.join(&rel))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            let lines = writer
+                .security_lines
+                .get(usize::from(node))
+                .copied()
+                .unwrap_or(0);
+            summary_files.push(FileSummary {
+                path: rel.display().to_string(),
+                format: "security-log".into(),
+                lines,
+                bytes,
+            });
+        }
+    }
+
     // --- labels, privileged accounts, directory, summary ---
     let labels_path = out.join("labels.jsonl");
     let mut lf =
@@ -279,7 +334,7 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
         ms.and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| {
                 t.with_timezone(&offset)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
             })
             .unwrap_or_default()
     };
@@ -376,12 +431,63 @@ struct Writer {
     offset: FixedOffset,
     access: Vec<AccessVariant>,
     audit: bool,
+    security: bool,
+    /// Lines written so far to each node's security log (one file for the whole run).
+    security_lines: Vec<u64>,
     nodes: u8,
     start: NaiveDate,
     line: String,
 }
 
 impl Writer {
+    fn security_rel(node: u8) -> PathBuf {
+        PathBuf::from("logs")
+            .join(format!("node{}", node + 1))
+            .join("atlassian-confluence-security.log")
+    }
+
+    /// Appends the day's form logins to each node's security log.
+    fn write_security(&mut self, reqs: &[Req]) -> Result<(), SimError> {
+        for node in 0..self.nodes {
+            let path = self.out.join(Self::security_rel(node));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(io_err(&path))?;
+            let mut w = std::io::BufWriter::new(file);
+            for r in reqs.iter().filter(|r| r.node % self.nodes == node) {
+                let Some(name) = &r.login_name else { continue };
+                let ts = chrono::DateTime::from_timestamp_millis(r.t_ms)
+                    .unwrap_or_default()
+                    .with_timezone(&self.offset)
+                    .format("%Y-%m-%d %H:%M:%S,%3f");
+                let (method, text) = if r.status == 302 {
+                    (
+                        "onSuccessfulLoginAttempt",
+                        "Successful login attempt for user",
+                    )
+                } else {
+                    ("onFailedLoginAttempt", "Failed login attempt for user")
+                };
+                writeln!(
+                    w,
+                    "{ts} DEBUG [http-nio-8090-exec-{}] [impl.security.login.DefaultLoginManager] {method} {text} '{name}'",
+                    r.thread
+                )
+                .map_err(io_err(&path))?;
+                if let Some(n) = self.security_lines.get_mut(usize::from(node)) {
+                    *n += 1;
+                }
+            }
+            w.flush().map_err(io_err(&path))?;
+        }
+        Ok(())
+    }
+
     fn flush(
         &mut self,
         day: i64,
@@ -445,6 +551,9 @@ impl Writer {
                     bytes,
                 });
             }
+        }
+        if self.security {
+            self.write_security(&reqs)?;
         }
         if self.audit && !audits.is_empty() {
             let rel = PathBuf::from("logs")

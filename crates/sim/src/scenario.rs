@@ -637,7 +637,7 @@ impl Plan {
                         let targets: Vec<String> = (0..attempts.min(org.users.len() as u32))
                             .filter_map(|i| org.users.get(i as usize).map(|u| u.name.to_string()))
                             .collect();
-                        let tag = plan.label(sc.id(), true, targets, vec![ip.to_string()], format!("Password spray on day {day}: one address tries one password against {attempts} accounts through the login form, all failing. The access log does not carry the attempted user name (failed logins are anonymous), so the listed users are the targets."), tech);
+                        let tag = plan.label(sc.id(), true, targets, vec![ip.to_string()], format!("Password spray on day {day}: one address tries one password against {attempts} accounts through the login form, all failing. Failed logins are anonymous in the access log (the security log, when written, names them); the listed users are the targets."), tech);
                         plan.episodes.push(Scheduled {
                             day,
                             start_min: start,
@@ -959,11 +959,11 @@ pub fn run_episode(
                     c.actor.user = u;
                 }
                 c.wait_ms(rng.range(2_000, 15_000) as i64);
-                c.failed_login_scripted();
+                let victim = c.actor.user.clone();
+                c.failed_login_scripted(victim);
             }
             c.wait_ms(rng.range(2_000, 9_000) as i64);
-            c.here = Some(Arc::from("/login.action"));
-            c.req("POST", "/dologin.action".into(), 302, 0, 180);
+            c.login_scripted();
             c.dashboard();
             let habit: Vec<usize> = org
                 .users
@@ -996,9 +996,10 @@ pub fn run_episode(
                 admin: false,
             };
             let mut c = Client::new(org, crng, t0, actor, reqs);
-            for _ in 0..*attempts {
+            for i in 0..*attempts {
                 c.wait_ms(rng.range(5_000, 40_000) as i64);
-                c.failed_login_scripted();
+                let target = org.users.get(i as usize).map(|u| Arc::clone(&u.name));
+                c.failed_login_scripted(target);
             }
         }
         Episode::AttachmentMass { user, spaces } => {

@@ -358,10 +358,13 @@ fn labels_stay_outside_the_log_folder_and_settings_are_checked() {
     };
     assert!(simulate(&bad, dir.path()).is_err());
     assert!(confwatch_sim::parse_formats("xml").is_err());
+    let f = confwatch_sim::parse_formats("xff,dc-audit").unwrap();
     assert_eq!(
-        confwatch_sim::parse_formats("xff,dc-audit").unwrap(),
-        (vec![AccessVariant::Xff], true)
+        (f.access, f.audit, f.security_log),
+        (vec![AccessVariant::Xff], true, false)
     );
+    let f = confwatch_sim::parse_formats("all,security-log").unwrap();
+    assert_eq!((f.access.len(), f.audit, f.security_log), (3, true, true));
 }
 
 #[test]
@@ -449,4 +452,69 @@ fn behaviour_over_days_matches_the_labels() {
     v.sort();
     let median = v[v.len() / 2];
     assert!((80..=250).contains(&median), "median {median}");
+}
+
+#[test]
+fn security_log_names_the_sprayed_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SimConfig {
+        users: 50,
+        days: 6,
+        seed: 2,
+        security_log: true,
+        scenarios: vec![Scenario::PasswordSpray, Scenario::BruteForceThenBrowse],
+        benign: vec![],
+        ..Default::default()
+    };
+    simulate(&c, dir.path()).unwrap();
+    let ls = labels(dir.path());
+    // log4j lines carry no zone: read them in the server's offset.
+    let opts = confwatch_ingest::IngestOptions {
+        local_offset: chrono::FixedOffset::east_opt(3600).unwrap(),
+        ..Default::default()
+    };
+    let ing = Ingestor::new(opts).unwrap();
+    let files: Vec<PathBuf> = (1..=2)
+        .map(|n| {
+            dir.path()
+                .join(format!("logs/node{n}/atlassian-confluence-security.log"))
+        })
+        .collect();
+    let (inputs, failed) = ing.discover(&files);
+    assert!(failed.is_empty());
+    let events = Mutex::new(Vec::new());
+    let stats = ing.read_unordered(&inputs, |_, b| events.lock().unwrap().extend(b));
+    assert_eq!(stats.errors, 0);
+    let events = events.into_inner().unwrap();
+    assert!(events.iter().all(
+        |e| e.format == confwatch_event::SourceFormat::SecurityLog && e.action == Action::Login
+    ));
+
+    let spray = label(&ls, "password_spray");
+    let (s, e) = (
+        chrono::DateTime::parse_from_rfc3339(&spray.start).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(&spray.end).unwrap(),
+    );
+    let failed_names: HashSet<String> = events
+        .iter()
+        .filter(|ev| ev.outcome == Outcome::Failure && ev.timestamp >= s && ev.timestamp <= e)
+        .filter_map(|ev| ev.user.as_deref().map(str::to_string))
+        .collect();
+    let targets: HashSet<String> = spray.users.iter().cloned().collect();
+    assert!(
+        targets.is_subset(&failed_names),
+        "{:?}",
+        targets.difference(&failed_names).collect::<Vec<_>>()
+    );
+
+    let bf = label(&ls, "brute_force_then_browse");
+    let victim = bf.users[0].as_str();
+    let fails = events
+        .iter()
+        .filter(|ev| ev.outcome == Outcome::Failure && ev.user.as_deref() == Some(victim))
+        .count();
+    assert!(fails >= 60, "{fails}");
+    assert!(events.iter().any(|ev| ev.outcome == Outcome::Success
+        && ev.user.as_deref() == Some(victim)
+        && ev.timestamp >= chrono::DateTime::parse_from_rfc3339(&bf.start).unwrap()));
 }
