@@ -55,7 +55,14 @@ fn hunt_one_million_events() {
             (x >> 8) as u8 % 16,
             (x >> 16) as u8,
         ]));
-        e.user_agent = Some(agents[if x.is_multiple_of(1000) { 2 } else { (x % 2) as usize }].clone());
+        e.user_agent = Some(
+            agents[if x.is_multiple_of(1000) {
+                2
+            } else {
+                (x % 2) as usize
+            }]
+            .clone(),
+        );
         e.method = Some(Arc::from("GET"));
         e.status = Some(if x.is_multiple_of(50) { 404 } else { 200 });
         e.outcome = Outcome::from_http_status(e.status.unwrap_or(200));
