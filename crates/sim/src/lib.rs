@@ -130,7 +130,7 @@ pub fn parse_formats(s: &str) -> Result<OutputFormats, SimError> {
 pub enum SimError {
     #[error("invalid simulation settings: {0}")]
     Config(String),
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot read or write {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
@@ -140,6 +140,14 @@ pub enum SimError {
         what: &'static str,
         source: serde_json::Error,
     },
+    #[error("{path}:{line}: not a label: {source}")]
+    BadLabel {
+        path: String,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("{path}: larger than {max} bytes, not a labels file")]
+    TooLarge { path: String, max: u64 },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
@@ -178,6 +186,37 @@ pub struct SimSummary {
     pub labels: usize,
     pub privileged_accounts: Vec<String>,
     pub service_accounts: Vec<String>,
+}
+
+/// Largest labels file [`read_labels`] accepts (a 50,000-user run writes well under 1 MiB).
+pub const MAX_LABELS_BYTES: u64 = 64 << 20;
+
+/// Reads a `labels.jsonl` file written by [`simulate`] (blank lines ignored).
+pub fn read_labels(path: &Path) -> Result<Vec<Label>, SimError> {
+    use std::io::{BufRead, Read};
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_LABELS_BYTES {
+        return Err(SimError::TooLarge {
+            path: path.display().to_string(),
+            max: MAX_LABELS_BYTES,
+        });
+    }
+    let reader = std::io::BufReader::new(file.take(MAX_LABELS_BYTES));
+    let mut labels = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(io_err(path))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let label = serde_json::from_str(&line).map_err(|source| SimError::BadLabel {
+            path: path.display().to_string(),
+            line: i + 1,
+            source,
+        })?;
+        labels.push(label);
+    }
+    Ok(labels)
 }
 
 /// Largest organisation and run accepted (memory and disk stay reasonable).

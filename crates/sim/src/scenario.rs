@@ -149,9 +149,30 @@ pub struct Label {
     pub description: String,
     pub techniques: Vec<String>,
     /// Access-log requests written for this instance.
+    #[serde(default)]
     pub requests: u64,
     /// Audit records written for this instance.
+    #[serde(default)]
     pub audit_records: u64,
+}
+
+impl Label {
+    /// True for attacks (which must be detected), false for hard benign cases.
+    pub fn is_attack(&self) -> bool {
+        self.kind == "attack"
+    }
+
+    /// `start` and `end` as instants, or `None` when either does not parse.
+    pub fn window(
+        &self,
+    ) -> Option<(
+        chrono::DateTime<chrono::FixedOffset>,
+        chrono::DateTime<chrono::FixedOffset>,
+    )> {
+        let s = chrono::DateTime::parse_from_rfc3339(&self.start).ok()?;
+        let e = chrono::DateTime::parse_from_rfc3339(&self.end).ok()?;
+        Some((s, e))
+    }
 }
 
 /// A label being built: what it is, and the bounds seen while writing.

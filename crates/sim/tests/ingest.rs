@@ -518,3 +518,29 @@ fn security_log_names_the_sprayed_accounts() {
         && ev.user.as_deref() == Some(victim)
         && ev.timestamp >= chrono::DateTime::parse_from_rfc3339(&bf.start).unwrap()));
 }
+
+#[test]
+fn labels_read_back_and_bad_files_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SimConfig {
+        users: 40,
+        days: 6,
+        seed: 8,
+        ..Default::default()
+    };
+    let sum = simulate(&c, dir.path()).unwrap();
+    let ls = confwatch_sim::read_labels(&dir.path().join("labels.jsonl")).unwrap();
+    assert_eq!(ls.len(), sum.labels);
+    assert_eq!(
+        ls.iter().filter(|l| l.is_attack()).count(),
+        Scenario::ALL.len()
+    );
+    for l in &ls {
+        let (s, e) = l.window().unwrap();
+        assert!(s <= e, "{}", l.scenario);
+    }
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "\n{\"scenario\":\"x\"}\n").unwrap();
+    let err = confwatch_sim::read_labels(&bad).unwrap_err().to_string();
+    assert!(err.contains(":2:"), "{err}");
+}
