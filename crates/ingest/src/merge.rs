@@ -108,17 +108,24 @@ impl Ordered {
                 }),
             )
         });
-        let mut s = Stream {
+        let s = Stream {
             rx,
             buf: VecDeque::new(),
             handle: Some(handle),
             order,
         };
+        self.requeue(s);
+    }
+
+    /// Puts a stream back into the merge keyed by its next event, or closes it when done.
+    fn requeue(&mut self, mut s: Stream) {
         if self.refill(&mut s) {
-            if let Some(ev) = s.buf.front() {
+            if let Some(next) = s.buf.front() {
                 self.seq += 1;
-                self.heads.push(Reverse((ev.epoch_ms(), self.seq, order)));
+                self.heads
+                    .push(Reverse((next.epoch_ms(), self.seq, s.order)));
             }
+            let order = s.order;
             self.streams[order] = Some(s);
         } else {
             self.close(s);
@@ -161,15 +168,7 @@ impl Ordered {
         let Reverse((_, _, order)) = self.heads.pop()?;
         let mut s = self.streams[order].take()?;
         let ev = s.buf.pop_front()?;
-        if self.refill(&mut s) {
-            if let Some(next) = s.buf.front() {
-                self.seq += 1;
-                self.heads.push(Reverse((next.epoch_ms(), self.seq, order)));
-            }
-            self.streams[order] = Some(s);
-        } else {
-            self.close(s);
-        }
+        self.requeue(s);
         Some(ev)
     }
 

@@ -47,6 +47,22 @@ struct Parsed {
     skipped: u64,
 }
 
+impl Parsed {
+    /// Counts one parser outcome for line `n`; events are kept only when `keep`.
+    fn take(&mut self, outcome: LineOutcome, n: u64, keep: bool) {
+        match outcome {
+            LineOutcome::Event(ev) => {
+                self.summary.add(&ev);
+                if keep {
+                    self.events.push(*ev);
+                }
+            }
+            LineOutcome::Skip => self.skipped += 1,
+            LineOutcome::Error(e) => self.errors.push((n, e)),
+        }
+    }
+}
+
 /// Opens `input` and sniffs its format from the first [`SNIFF_BYTES`].
 pub fn open(ing: &Ingestor, input: &Input) -> Result<Opened, IngestError> {
     let (mut reader, compression) = input::open(input, Arc::clone(&ing.progress.bytes))?;
@@ -294,16 +310,10 @@ fn parse_chunk(
         }
         out.records += 1;
         match parser {
-            ChunkParser::Line(p) => match p.parse_line(line, &mut ctx) {
-                LineOutcome::Event(ev) => {
-                    out.summary.add(&ev);
-                    if keep {
-                        out.events.push(*ev);
-                    }
-                }
-                LineOutcome::Skip => out.skipped += 1,
-                LineOutcome::Error(e) => out.errors.push((n, e)),
-            },
+            ChunkParser::Line(p) => {
+                let outcome = p.parse_line(line, &mut ctx);
+                out.take(outcome, n, keep);
+            }
             ChunkParser::Json => {
                 if let Some(reason) = parse_json_line(line, &mut ctx, &mut out, keep) {
                     out.unrecognised = Some(reason);
@@ -358,16 +368,8 @@ fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed, keep: bool)
             ));
             return;
         };
-        match json::parse_record(fmt, &rec, ctx) {
-            LineOutcome::Event(ev) => {
-                out.summary.add(&ev);
-                if keep {
-                    out.events.push(*ev);
-                }
-            }
-            LineOutcome::Skip => out.skipped += 1,
-            LineOutcome::Error(e) => out.errors.push((n, e)),
-        }
+        let outcome = json::parse_record(fmt, &rec, ctx);
+        out.take(outcome, n, keep);
     });
     None
 }
