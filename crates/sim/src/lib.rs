@@ -188,7 +188,7 @@ pub struct SimSummary {
     pub service_accounts: Vec<String>,
 }
 
-/// Largest labels file [`read_labels`] accepts (a 50,000-user run writes well under 1 MiB).
+/// Largest labels file [`read_labels`] accepts (a 10,000-user run writes well under 1 MiB).
 pub const MAX_LABELS_BYTES: u64 = 64 << 20;
 
 /// Reads a `labels.jsonl` file written by [`simulate`] (blank lines ignored).
@@ -219,8 +219,9 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, SimError> {
     Ok(labels)
 }
 
-/// Largest organisation and run accepted (memory and disk stay reasonable).
-pub const MAX_USERS: u32 = 50_000;
+/// Largest organisation and run accepted: a day is held in memory before it is written
+/// (about 100 MB per 1,000 users), and 1,000 users × 30 days already write about 1 GB.
+pub const MAX_USERS: u32 = 10_000;
 pub const MAX_DAYS: u32 = 366;
 
 /// Simulates `cfg` into the folder `out` (created if needed).
