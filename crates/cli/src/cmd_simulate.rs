@@ -32,7 +32,8 @@ pub struct SimulateArgs {
     pub scenarios: String,
 
     /// Hard benign cases: `all`, `none` or a comma list (search_crawler, nightly_export,
-    /// newcomer, heavy_reader, helpdesk_password_reset, team_surge, travel_new_ip).
+    /// newcomer, heavy_reader, helpdesk_password_reset, team_surge, travel_new_ip,
+    /// automation_script).
     #[arg(long, default_value = "all")]
     pub benign: String,
 

@@ -115,6 +115,11 @@ pub fn user_day(
                     tag = *t;
                 }
             }
+            Rule::Automation { ip, space, tag: t } => {
+                if !is_weekend(ctx.start_wd, d) {
+                    automation(org, ctx, u, *ip, *space, *t, reqs);
+                }
+            }
             Rule::Insider {
                 days,
                 spaces,
@@ -206,7 +211,14 @@ pub fn user_day(
         let srng = Rng::derive(ctx.seed, 5, u as u64, u64::from(d) * 8 + u64::from(s));
         let mut c = Client::new(org, srng, t0, actor, reqs);
         if s == 0 && rng.chance(0.5) {
-            c.login(true);
+            // People mistype their password now and then.
+            if rng.chance(0.06) {
+                c.login(false);
+                c.think(8.0);
+                c.login_scripted();
+            } else {
+                c.login(true);
+            }
             c.think(1.0);
         }
         if s == 0 || rng.chance(0.5) {
@@ -298,6 +310,21 @@ pub fn user_day(
             } else {
                 pick_space(org, user, &mut rng)
             };
+            // An old link to a page that was deleted or moved.
+            if rng.chance(0.005) {
+                let span = org.max_page_id.saturating_sub(org.min_page_id).max(1);
+                let id = org.min_page_id + rng.below(span);
+                if !org.page_by_id.contains_key(&id) {
+                    c.req(
+                        "GET",
+                        format!("/pages/viewpage.action?pageId={id}"),
+                        404,
+                        5_900,
+                        60,
+                    );
+                    continue;
+                }
+            }
             let Some(p) = space.and_then(|s| org.popular_page(s, &mut rng)) else {
                 continue;
             };
@@ -320,6 +347,24 @@ pub fn user_day(
         }
         if s + 1 == n_sessions && rng.chance(0.3) {
             c.logout();
+        }
+    }
+
+    // Some evenings people look something up from home.
+    if rng.chance(0.03) {
+        let node = node_for(ctx.seed, &user.name, u64::from(d) * 8 + 5, ctx.nodes);
+        let actor = actor_for(user, user.home_ip, node, tag);
+        let t0 = ctx.at_local(user.tz_min, rng.range(20 * 60, 22 * 60 + 30) as f64);
+        let srng = Rng::derive(ctx.seed, 14, u as u64, u64::from(d));
+        let mut c = Client::new(org, srng, t0, actor, reqs);
+        c.dashboard();
+        for _ in 0..rng.range(2, 6) {
+            if let Some(p) =
+                pick_space(org, user, &mut rng).and_then(|s| org.popular_page(s, &mut rng))
+            {
+                c.think(40.0);
+                c.view_page(p, 70.0);
+            }
         }
     }
 
@@ -472,6 +517,69 @@ fn onboard(
             changes: vec![],
             ..base.clone()
         });
+    }
+}
+
+/// A person's own script: every working morning it reads the pages of a report and
+/// updates one.
+fn automation(
+    org: &Org,
+    ctx: &DayCtx,
+    u: usize,
+    ip: Ipv4Addr,
+    space: usize,
+    tag: u16,
+    reqs: &mut Vec<Req>,
+) {
+    let (Some(user), Some(sp)) = (org.users.get(u), org.spaces.get(space)) else {
+        return;
+    };
+    let mut rng = Rng::derive(ctx.seed, 15, u as u64, u64::from(ctx.day));
+    let actor = Actor {
+        user: Some(Arc::clone(&user.name)),
+        ip,
+        ua: Arc::from("python-requests/2.28.2"),
+        node: node_for(ctx.seed, &user.name, u64::from(ctx.day) * 8 + 7, ctx.nodes),
+        tag,
+        dept: Some(user.dept),
+        admin: false,
+    };
+    let t0 = ctx.at_local(user.tz_min, 7.0 * 60.0 + rng.range(0, 4) as f64);
+    let mut c = Client::new(org, rng.clone(), t0, actor, reqs);
+    c.req(
+        "GET",
+        format!(
+            "/rest/api/content/search?cql=space%3D{}+and+label%3Dstatus-report&limit=25",
+            sp.key
+        ),
+        200,
+        14_000,
+        180,
+    );
+    // The same report pages every day: the most popular pages of the space.
+    let n = rng.range(15, 25) as usize;
+    for &p in sp.pages.iter().take(n) {
+        let Some(page) = org.pages.get(p) else {
+            continue;
+        };
+        c.wait_ms(rng.range(200, 900) as i64);
+        c.req(
+            "GET",
+            format!("/rest/api/content/{}?expand=body.storage,version", page.id),
+            200,
+            rng.range(4_000, 60_000) as u32,
+            70,
+        );
+    }
+    if let Some(page) = sp.pages.first().and_then(|&p| org.pages.get(p)) {
+        c.wait_ms(rng.range(500, 2_000) as i64);
+        c.req(
+            "PUT",
+            format!("/rest/api/content/{}", page.id),
+            200,
+            3_400,
+            420,
+        );
     }
 }
 

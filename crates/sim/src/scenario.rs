@@ -80,10 +80,11 @@ pub enum BenignCase {
     HelpdeskPasswordReset,
     TeamSurge,
     TravelNewIp,
+    AutomationScript,
 }
 
 impl BenignCase {
-    pub const ALL: [BenignCase; 7] = [
+    pub const ALL: [BenignCase; 8] = [
         BenignCase::SearchCrawler,
         BenignCase::NightlyExport,
         BenignCase::Newcomer,
@@ -91,6 +92,7 @@ impl BenignCase {
         BenignCase::HelpdeskPasswordReset,
         BenignCase::TeamSurge,
         BenignCase::TravelNewIp,
+        BenignCase::AutomationScript,
     ];
 
     pub fn id(self) -> &'static str {
@@ -102,6 +104,7 @@ impl BenignCase {
             BenignCase::HelpdeskPasswordReset => "helpdesk_password_reset",
             BenignCase::TeamSurge => "team_surge",
             BenignCase::TravelNewIp => "travel_new_ip",
+            BenignCase::AutomationScript => "automation_script",
         }
     }
 }
@@ -197,7 +200,7 @@ pub enum Rule {
         day: u32,
         tag: u16,
     },
-    /// Not active on days in `from..to`, nor after `to` (an account nobody uses any more).
+    /// Not active from day `from` on (the wake-up is a separate episode).
     Dormant {
         from: u32,
     },
@@ -217,6 +220,12 @@ pub enum Rule {
     Surge {
         day: u32,
         factor: f64,
+        space: usize,
+        tag: u16,
+    },
+    /// A script the person runs every working morning with their own account.
+    Automation {
+        ip: Ipv4Addr,
         space: usize,
         tag: u16,
     },
@@ -353,6 +362,16 @@ impl Plan {
             })
             .collect();
         rng.shuffle(&mut pool);
+        // The automation owner is an engineer, taken from the end of the pool so that it
+        // does not disturb which accounts the other cases get.
+        let eng = DEPTS
+            .iter()
+            .position(|d| d.name == "engineering")
+            .unwrap_or(0);
+        let automation_owner = pool
+            .iter()
+            .rposition(|&u| org.users.get(u).is_some_and(|x| x.dept == eng))
+            .map(|i| pool.remove(i));
         let mut take = {
             let mut next = 0usize;
             let all = (0..org.users.len()).collect::<Vec<_>>();
@@ -459,6 +478,20 @@ impl Plan {
                                 tag,
                             });
                         }
+                    }
+                }
+                BenignCase::AutomationScript => {
+                    let Some(u) = automation_owner else { continue };
+                    let ip = Ipv4Addr::new(10, 20, 250, rng.range(2, 250) as u8);
+                    let space = org
+                        .users
+                        .get(u)
+                        .and_then(|x| x.habitual.first())
+                        .copied()
+                        .unwrap_or(0);
+                    let tag = plan.label("automation_script", false, vec![name(u)], vec![ip.to_string()], "An engineer's own python-requests script runs every working morning at about 07:00 from a build machine: a CQL search, 15-25 page reads with expand=body.storage, and one page update (a status report). Scripted REST reading with a user account, but routine from the first day.".into(), &[]);
+                    if let Some(r) = plan.rules.get_mut(u) {
+                        r.push(Rule::Automation { ip, space, tag });
                     }
                 }
                 BenignCase::TravelNewIp => {

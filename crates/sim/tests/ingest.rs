@@ -156,7 +156,12 @@ fn attack_lines_have_the_intended_actions() {
     assert!(evs.iter().any(|e| e.action == Action::Login
         && e.outcome == Outcome::Success
         && e.user.as_deref() == Some(bf.users[0].as_str())));
-    assert!(evs.iter().filter(|e| e.action == Action::PageView).count() >= 30);
+    assert!(
+        evs.iter()
+            .filter(|e| matches!(e.action, Action::PageView | Action::BlogView))
+            .count()
+            >= 30
+    );
 
     let ps = label(&ls, "password_spray");
     let evs = from_ip(&ps.source_ips[0]);
@@ -201,7 +206,7 @@ fn attack_lines_have_the_intended_actions() {
     assert!(
         by_user(&pb.users[0])
             .iter()
-            .filter(|e| e.action == Action::PageView)
+            .filter(|e| matches!(e.action, Action::PageView | Action::BlogView))
             .count()
             >= 40
     );
@@ -215,7 +220,8 @@ fn attack_lines_have_the_intended_actions() {
     assert!((last - first).num_days() >= 4, "{days:?}");
     assert!(
         evs.iter()
-            .filter(|e| e.action == Action::PageView && e.timestamp.date_naive() == last)
+            .filter(|e| matches!(e.action, Action::PageView | Action::BlogView)
+                && e.timestamp.date_naive() == last)
             .count()
             >= 80
     );
@@ -236,6 +242,41 @@ fn attack_lines_have_the_intended_actions() {
                         | Action::RestAttachmentList
                 ))
     );
+
+    // The engineer's daily script: REST body reads and one update, every working morning.
+    let au = label(&ls, "automation_script");
+    let evs = from_ip(&au.source_ips[0]);
+    assert!(
+        evs.iter()
+            .all(|e| e.user.as_deref() == Some(au.users[0].as_str()))
+    );
+    assert!(
+        evs.iter()
+            .filter(|e| e.action == Action::RestContentRead
+                && e.rest.as_ref().is_some_and(|r| r.body_expanded))
+            .count()
+            >= 15 * 4
+    );
+    assert!(evs.iter().any(|e| e.action == Action::ContentEdit));
+
+    // Ordinary people mistype passwords and follow dead links.
+    let typo_fails = events
+        .iter()
+        .filter(|e| e.action == Action::Login && e.outcome == Outcome::Failure)
+        .filter(|e| {
+            [&bf.source_ips[0], &ps.source_ips[0]]
+                .iter()
+                .all(|ip| e.client_ip.map(|i| i.to_string()).as_deref() != Some(ip.as_str()))
+        })
+        .count();
+    assert!(typo_fails >= 1);
+    assert!(events.iter().any(|e| {
+        e.status == Some(404)
+            && e.user.is_some()
+            && e.user_agent
+                .as_deref()
+                .is_some_and(|u| u.starts_with("Mozilla"))
+    }));
 
     // Space exports show up in the audit file too.
     assert!(
