@@ -33,7 +33,7 @@ pub struct SimulateArgs {
 
     /// Hard benign cases: `all`, `none` or a comma list (search_crawler, nightly_export,
     /// newcomer, heavy_reader, helpdesk_password_reset, team_surge, travel_new_ip,
-    /// automation_script).
+    /// automation_script, vpn_help_search).
     #[arg(long, default_value = "all")]
     pub benign: String,
 

@@ -67,6 +67,7 @@ pub fn user_day(
     let mut helpdesk_tag: Option<u16> = None;
     let mut insider: Option<(&[usize], u32, u16)> = None;
     let mut has_rules = false;
+    let mut vpn_help: Option<u16> = None;
     for r in rules {
         has_rules = true;
         match r {
@@ -113,6 +114,11 @@ pub fn user_day(
                     factor = *f;
                     surge_space = Some(*space);
                     tag = *t;
+                }
+            }
+            Rule::VpnHelp { day, tag: t } => {
+                if d == *day {
+                    vpn_help = Some(*t);
                 }
             }
             Rule::Automation { ip, space, tag: t } => {
@@ -347,6 +353,30 @@ pub fn user_day(
         }
         if s + 1 == n_sessions && rng.chance(0.3) {
             c.logout();
+        }
+    }
+
+    // Looking up how to connect to the VPN: search, the set-up page, its configuration file.
+    if let Some(vtag) = vpn_help {
+        let node = node_for(ctx.seed, &user.name, u64::from(d) * 8 + 4, ctx.nodes);
+        let actor = actor_for(user, ip, node, vtag);
+        let t0 = ctx.at_local(user.tz_min, day_start + 45.0 + rng.range(0, 120) as f64);
+        let srng = Rng::derive(ctx.seed, 16, u as u64, u64::from(d));
+        let mut c = Client::new(org, srng, t0, actor, reqs);
+        c.warm = true;
+        let term = if rng.chance(0.5) { "vpn" } else { "vpn setup" };
+        c.search(term, None);
+        if let Some(&p) = org.search("vpn", 1).first() {
+            c.view_page(p, 120.0);
+            let att: Vec<Arc<str>> = org
+                .pages
+                .get(p)
+                .map(|x| x.attachments.clone())
+                .unwrap_or_default();
+            for a in att {
+                c.think(10.0);
+                c.download_attachment(p, &a);
+            }
         }
     }
 

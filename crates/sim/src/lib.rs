@@ -389,8 +389,9 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
             kind: if m.attack { "attack" } else { "benign" }.to_string(),
             users: m.users.clone(),
             source_ips: m.source_ips.clone(),
-            start: fmt_ms(m.first_ms),
-            end: fmt_ms(m.last_ms),
+            // Access logs carry whole seconds: widen the bounds to the seconds they fall in.
+            start: fmt_ms(m.first_ms.map(|t| t.div_euclid(1000) * 1000)),
+            end: fmt_ms(m.last_ms.map(|t| t.div_euclid(1000) * 1000 + 999)),
             description: m.description.clone(),
             techniques: m.techniques.iter().map(|t| t.to_string()).collect(),
             requests: m.requests,

@@ -81,10 +81,11 @@ pub enum BenignCase {
     TeamSurge,
     TravelNewIp,
     AutomationScript,
+    VpnHelpSearch,
 }
 
 impl BenignCase {
-    pub const ALL: [BenignCase; 8] = [
+    pub const ALL: [BenignCase; 9] = [
         BenignCase::SearchCrawler,
         BenignCase::NightlyExport,
         BenignCase::Newcomer,
@@ -93,6 +94,7 @@ impl BenignCase {
         BenignCase::TeamSurge,
         BenignCase::TravelNewIp,
         BenignCase::AutomationScript,
+        BenignCase::VpnHelpSearch,
     ];
 
     pub fn id(self) -> &'static str {
@@ -105,6 +107,7 @@ impl BenignCase {
             BenignCase::TeamSurge => "team_surge",
             BenignCase::TravelNewIp => "travel_new_ip",
             BenignCase::AutomationScript => "automation_script",
+            BenignCase::VpnHelpSearch => "vpn_help_search",
         }
     }
 }
@@ -221,6 +224,11 @@ pub enum Rule {
         day: u32,
         factor: f64,
         space: usize,
+        tag: u16,
+    },
+    /// On `day`, searches for VPN help and reads (and downloads) the VPN set-up page.
+    VpnHelp {
+        day: u32,
         tag: u16,
     },
     /// A script the person runs every working morning with their own account.
@@ -477,6 +485,20 @@ impl Plan {
                                 space,
                                 tag,
                             });
+                        }
+                    }
+                }
+                BenignCase::VpnHelpSearch => {
+                    let n = (org.users.len() / 100).max(1);
+                    for _ in 0..n {
+                        let u = take();
+                        let mut day = rng.range(0, u64::from(days.saturating_sub(1))) as u32;
+                        while !working_day(day) && day > 0 {
+                            day -= 1;
+                        }
+                        let tag = plan.label("vpn_help_search", false, vec![name(u)], vec![], format!("On day {day} an ordinary employee who has to work remotely searches \"vpn\" or \"vpn setup\", reads the VPN set-up page (a credential-bearing page) and downloads its client configuration: once, in working hours, from the usual address."), &[]);
+                        if let Some(r) = plan.rules.get_mut(u) {
+                            r.push(Rule::VpnHelp { day, tag });
                         }
                     }
                 }
