@@ -30,6 +30,21 @@ pub struct HuntArgs {
     #[arg(long = "privileged-accounts", value_name = "FILE")]
     pub privileged_accounts: Option<PathBuf>,
 
+    /// Also treat members of the privileged directory groups as privileged (Domain Admins,
+    /// Enterprise Admins, Schema Admins and config `privileged_groups`), e.g.
+    /// ldaps://dc1.corp.example. Bind DN and password come from CONFWATCH_LDAP_BIND_DN and
+    /// CONFWATCH_LDAP_PASSWORD (anonymous bind when unset).
+    #[arg(long = "ldap-url", value_name = "URL")]
+    pub ldap_url: Option<String>,
+
+    /// LDAP search base (default: the server's naming context).
+    #[arg(long = "ldap-base", value_name = "DN", requires = "ldap_url")]
+    pub ldap_base: Option<String>,
+
+    /// Upgrade an ldap:// connection with StartTLS.
+    #[arg(long = "ldap-starttls", requires = "ldap_url")]
+    pub ldap_starttls: bool,
+
     /// TOML configuration: thresholds, allowlists with reasons, sensitive terms,
     /// privileged accounts and groups (see docs/detections.md).
     #[arg(long, value_name = "FILE")]
@@ -166,6 +181,27 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         }
         cfg.privileged_accounts
             .extend(parsed.names().map(str::to_owned));
+    }
+    if let Some(url) = &args.ldap_url {
+        let mut settings = confwatch_detect::ldap::LdapSettings::from_env(
+            url,
+            args.ldap_base.clone(),
+            cfg.privileged_groups.clone(),
+        );
+        settings.starttls = args.ldap_starttls;
+        let dir = confwatch_detect::ldap::resolve_privileged(&settings)?;
+        eprintln!(
+            "confwatch: LDAP: {} privileged account(s) from {}{}",
+            dir.accounts.len(),
+            dir.groups_found.join(", "),
+            if dir.groups_missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (not found: {})", dir.groups_missing.join(", "))
+            }
+        );
+        cfg.privileged_accounts
+            .extend(dir.accounts.names().map(str::to_owned));
     }
     let opts = HuntOptions {
         since: args

@@ -656,3 +656,20 @@ fn rule_errors_are_reported_and_custom_rules_run() {
         "{text}"
     );
 }
+
+#[test]
+fn unreachable_ldap_is_a_fatal_error() {
+    let mut log = Log::new();
+    log.get(0, "jdoe", "10.0.0.1", "/pages/viewpage.action?pageId=1");
+    let dir = tempfile::tempdir().unwrap();
+    let p = log.write(dir.path());
+    let out = Command::cargo_bin("confwatch")
+        .unwrap()
+        .args(["hunt", "--no-progress", "--ldap-url", "ldap://127.0.0.1:1"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("LDAP: ldap://127.0.0.1:1"), "{err}");
+}

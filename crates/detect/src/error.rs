@@ -14,6 +14,8 @@ pub enum DetectError {
     Config { path: String, reason: String },
     #[error("rule set could not be compiled: {0}")]
     Compile(String),
+    #[error("LDAP: {0}")]
+    Ldap(String),
     #[error("invalid rule test file {path}: {reason}")]
     TestFile { path: String, reason: String },
 }

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod error;
 pub mod hunt;
+pub mod ldap;
 pub mod rules;
 pub mod summary;
 pub mod testing;
