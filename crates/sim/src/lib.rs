@@ -327,12 +327,9 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
             let k = (a.t_ms - first_midnight).div_euclid(DAY_MS);
             buckets.entry(k).or_default().1.push(a);
         }
-        // Dates before d-1 are complete.
-        let ready: Vec<i64> = buckets
-            .range(..i64::from(d) - 1 + 1)
-            .map(|(k, _)| *k)
-            .filter(|k| *k < i64::from(d))
-            .collect();
+        // Day d+1 can still add to date d (people east of the server start before the
+        // server's midnight), never to d-1: dates up to d-1 are complete.
+        let ready: Vec<i64> = buckets.range(..i64::from(d)).map(|(k, _)| *k).collect();
         for k in ready {
             if let Some((r, a)) = buckets.remove(&k) {
                 writer.flush(k, cfg.days, r, a, &mut plan, &mut summary_files)?;
