@@ -4,7 +4,8 @@
 //! days — Tomcat access logs (installer, X-Forwarded-For or Docker pattern, one file per
 //! node per day) and the audit log file — together with labels saying which traffic is an
 //! attack and which is a hard-but-benign case. Deterministic: a seed gives the same bytes
-//! on every run and platform. `docs/simulator.md` describes the model and its limits.
+//! on every run (single-threaded, own random generator, no hash-order dependence).
+//! `docs/simulator.md` describes the model and its limits.
 //!
 //! Layout of the output folder:
 //! - `logs/nodeN/conf_access_log.YYYY-MM-DD.log` (or `confluence_access.…` for Docker),

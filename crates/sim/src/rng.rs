@@ -1,5 +1,5 @@
 //! The simulator's random numbers: xoshiro256** seeded through SplitMix64, written out here
-//! so that a seed gives the same logs on every version and platform (no dependency whose
+//! so that a seed gives the same stream on every version and platform (no dependency whose
 //! stream could change under us).
 
 /// A small, fast, seedable generator. Not for cryptography.
