@@ -182,6 +182,11 @@ pub struct SimSummary {
     pub files: Vec<FileSummary>,
     pub access_lines: u64,
     pub audit_records: u64,
+    /// Distinct (account, server-local date) pairs with at least one logged-in request:
+    /// the denominator of "false-positive user-days per 1,000 user-days".
+    pub user_days: u64,
+    /// Accounts with at least one logged-in request (people, administrators, services).
+    pub active_accounts: usize,
     pub scenarios: Vec<String>,
     pub benign_cases: Vec<String>,
     pub labels: usize,
@@ -290,6 +295,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
         access: cfg.access.clone(),
         audit: cfg.audit,
         security: cfg.security_log,
+        user_days: 0,
+        accounts: Default::default(),
         security_lines: vec![0; usize::from(nodes)],
         nodes,
         start: cfg.start,
@@ -445,6 +452,8 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
             .filter(|f| f.format == "dc-audit")
             .map(|f| f.lines)
             .sum(),
+        user_days: writer.user_days,
+        active_accounts: writer.accounts.len(),
         files: summary_files,
         scenarios: cfg.scenarios.iter().map(|s| s.id().to_string()).collect(),
         benign_cases: cfg.benign.iter().map(|s| s.id().to_string()).collect(),
@@ -471,6 +480,8 @@ struct Writer {
     access: Vec<AccessVariant>,
     audit: bool,
     security: bool,
+    user_days: u64,
+    accounts: std::collections::BTreeSet<std::sync::Arc<str>>,
     /// Lines written so far to each node's security log (one file for the whole run).
     security_lines: Vec<u64>,
     nodes: u8,
@@ -543,6 +554,16 @@ impl Writer {
         let date = self.start + chrono::Days::new(day as u64);
         reqs.sort_by_key(|r| r.t_ms);
         audits.sort_by_key(|a| a.t_ms);
+        let mut today: std::collections::HashSet<&str> = Default::default();
+        for r in &reqs {
+            if let Some(u) = &r.user
+                && today.insert(u)
+                && !self.accounts.contains(u)
+            {
+                self.accounts.insert(std::sync::Arc::clone(u));
+            }
+        }
+        self.user_days += today.len() as u64;
         let mark = |plan: &mut scenario::Plan, tag: u16, t: i64, audit: bool| {
             if tag == 0 {
                 return;

@@ -82,6 +82,17 @@ fn every_variant_parses_without_errors() {
         .unwrap();
     assert!(proxied.peer_ip.is_some());
     assert_ne!(proxied.client_ip, proxied.peer_ip);
+    // The summary's user-day count is what the logs show.
+    let ud: HashSet<(String, chrono::NaiveDate)> = events
+        .iter()
+        .filter(|e| e.format == confwatch_event::SourceFormat::TomcatAccess)
+        .filter_map(|e| {
+            e.user
+                .as_ref()
+                .map(|u| (u.to_string(), e.timestamp.date_naive()))
+        })
+        .collect();
+    assert_eq!(ud.len() as u64, sum.user_days);
     // Realistic volume: between 100 and 400 requests per active user-day.
     let users: HashSet<_> = events.iter().filter_map(|e| e.user.clone()).collect();
     assert!(users.len() >= 55, "{}", users.len());
