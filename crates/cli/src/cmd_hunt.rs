@@ -62,6 +62,11 @@ pub struct HuntArgs {
     #[arg(long = "min-severity", value_enum)]
     pub min_severity: Option<SeverityArg>,
 
+    /// Also run the rules on static resources and background polling (skipped by default;
+    /// useful with custom web-server rules that look at every request).
+    #[arg(long = "include-noise")]
+    pub include_noise: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: HuntFormat,
@@ -217,6 +222,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
             .transpose()
             .context("--until")?,
         min_severity: args.min_severity.map(Severity::from),
+        include_noise: args.include_noise,
     };
     let mut hunter = Hunter::new(&rules, &cfg, opts)?;
 

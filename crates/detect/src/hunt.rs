@@ -242,6 +242,10 @@ impl Building {
 
     fn note(&mut self, kind: &'static str, value: &str) {
         let set = self.distinct_sets.entry(kind).or_default();
+        // Most values repeat: look before allocating.
+        if set.contains(value) {
+            return;
+        }
         if set.len() >= MAX_DISTINCT {
             self.truncated = true;
             return;
@@ -326,6 +330,19 @@ impl Building {
 struct NativeValueCount {
     field: String,
     predicates: Vec<(ConditionOperator, u64)>,
+}
+
+/// A group key computed for one event: (group-by fields, values, key string).
+type KeyMemo = (Vec<String>, Vec<Option<String>>, String);
+
+/// Per-event working state shared by the detections of one event.
+#[derive(Default)]
+struct EventScratch {
+    /// The event's evidence item, created on the first detection.
+    shared: Option<Rc<Item>>,
+    memo: Vec<KeyMemo>,
+    /// Native value_count firings, handled after all detections.
+    fired: Vec<Firing>,
 }
 
 /// A native correlation firing: (correlation index, group-by pairs, distinct count).
@@ -413,6 +430,9 @@ pub struct HuntOptions {
     pub until: Option<DateTime<FixedOffset>>,
     /// Overrides the config's `min_severity`.
     pub min_severity: Option<Severity>,
+    /// Also evaluate static resources and background polling (off by default: they say
+    /// nothing about intent, are often half of all lines, and no built-in rule reads them).
+    pub include_noise: bool,
 }
 
 /// The streaming hunter: `process` each event in time order, then `finish`.
@@ -622,6 +642,9 @@ impl Hunter {
             return;
         }
         self.stats.events_in_range += 1;
+        if !self.opts.include_noise && ev.is_noise() {
+            return;
+        }
         if self.stats.first_event.is_none_or(|f| ev.timestamp < f) {
             self.stats.first_event = Some(ev.timestamp);
         }
@@ -636,14 +659,13 @@ impl Hunter {
         let epoch = ev.timestamp.timestamp();
         let results = self.engine.process_event_at(&view, epoch);
         if !results.is_empty() {
-            let mut shared: Option<Rc<Item>> = None;
-            let mut fired: Vec<Firing> = Vec::new();
+            let mut scratch = EventScratch::default();
             for r in &results {
                 if r.is_detection() {
-                    self.on_detection(r, ev, &view, privileged, &mut shared, &mut fired);
+                    self.on_detection(r, ev, &view, privileged, &mut scratch);
                 }
             }
-            for (ci, pairs, agg) in fired {
+            for (ci, pairs, agg) in scratch.fired {
                 self.fire(ci, &pairs, agg, ev, privileged);
             }
             for r in &results {
@@ -666,9 +688,13 @@ impl Hunter {
         ev: &Event,
         view: &EventView<'_>,
         privileged: bool,
-        shared: &mut Option<Rc<Item>>,
-        fired: &mut Vec<Firing>,
+        scratch: &mut EventScratch,
     ) {
+        let EventScratch {
+            shared,
+            memo,
+            fired,
+        } = scratch;
         let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
         let Some(&d) = self.det_by_id.get(ident) else {
             return;
@@ -693,15 +719,24 @@ impl Hunter {
             let Some(c) = self.corrs.get(ci) else {
                 continue;
             };
-            let key: Vec<Option<String>> = c
-                .group_by
-                .iter()
-                .map(|f| {
-                    view.get_field(f)
-                        .and_then(|v| v.as_str().map(|s| s.into_owned()))
-                })
-                .collect();
-            let kstr = key_string(&key);
+            // Most correlations group by the same fields (`user`): compute each key once
+            // per event.
+            let (key, kstr) = match memo.iter().find(|(g, _, _)| *g == c.group_by) {
+                Some((_, k, s)) => (k.clone(), s.clone()),
+                None => {
+                    let key: Vec<Option<String>> = c
+                        .group_by
+                        .iter()
+                        .map(|f| {
+                            view.get_field(f)
+                                .and_then(|v| v.as_str().map(|s| s.into_owned()))
+                        })
+                        .collect();
+                    let kstr = key_string(&key);
+                    memo.push((c.group_by.clone(), key.clone(), kstr.clone()));
+                    (key, kstr)
+                }
+            };
             if let Some(nv) = self.native.get(&ci)
                 && let Some(value) = view
                     .get_field(&nv.field)
