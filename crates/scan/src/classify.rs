@@ -32,7 +32,6 @@ struct ClassifyFile {
 struct Compiled {
     category: Category,
     title: aho_corasick::AhoCorasick,
-    text: aho_corasick::AhoCorasick,
     macros: Vec<String>,
     attachments: Vec<String>,
 }
@@ -40,6 +39,10 @@ struct Compiled {
 /// Scores a page against every category.
 pub struct Classifier {
     cats: Vec<Compiled>,
+    /// Every category's text keywords in one automaton (one pass over the page);
+    /// `text_owner[pattern]` is the category index.
+    text: aho_corasick::AhoCorasick,
+    text_owner: Vec<usize>,
 }
 
 /// What the classifier looks at.
@@ -76,15 +79,20 @@ impl Classifier {
             message: e.to_string(),
         })?;
         let mut cats = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut text_owner = Vec::new();
         for d in f.category {
             let category = Category::parse(&d.id).ok_or_else(|| ScanError::RuleFile {
                 file: "classify.toml".into(),
                 message: format!("unknown category {}", d.id),
             })?;
+            for w in &d.text {
+                words.push(w.clone());
+                text_owner.push(cats.len());
+            }
             cats.push(Compiled {
                 category,
                 title: ac(&d.title)?,
-                text: ac(&d.text)?,
                 macros: d.macros.iter().map(|m| m.to_ascii_lowercase()).collect(),
                 attachments: d
                     .attachments
@@ -93,15 +101,39 @@ impl Classifier {
                     .collect(),
             });
         }
-        Ok(Classifier { cats })
+        let text = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&words)
+            .map_err(|e| ScanError::RuleFile {
+                file: "classify.toml".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Classifier {
+            cats,
+            text,
+            text_owner,
+        })
     }
 
     /// The categories a page falls in (without the finding-driven ones).
     pub fn classify(&self, p: &PageSignals<'_>) -> Vec<Category> {
         let window = crate::text::truncate_chars(p.text, TEXT_WINDOW);
         let file = p.file_name.map(str::to_ascii_lowercase);
+        // Distinct text keywords per category, at most 3 counted.
+        let mut seen: Vec<Vec<usize>> = vec![Vec::new(); self.cats.len()];
+        for m in self.text.find_overlapping_iter(window) {
+            let p = m.pattern().as_usize();
+            if let Some(&c) = self.text_owner.get(p)
+                && let Some(v) = seen.get_mut(c)
+                && v.len() < 3
+                && !v.contains(&p)
+            {
+                v.push(p);
+            }
+        }
         let mut out = Vec::new();
-        for c in &self.cats {
+        for (ci, c) in self.cats.iter().enumerate() {
             let mut score = 0u32;
             if let Some(t) = p.title
                 && c.title.is_match(t)
@@ -122,17 +154,10 @@ impl Classifier {
             {
                 score += 2;
             }
-            let mut seen = Vec::new();
-            for m in c.text.find_iter(window) {
-                let id = m.pattern().as_usize();
-                if !seen.contains(&id) {
-                    seen.push(id);
-                    if seen.len() >= 3 {
-                        break;
-                    }
-                }
-            }
-            score += u32::try_from(seen.len()).unwrap_or(3);
+            score += seen
+                .get(ci)
+                .map(|v| u32::try_from(v.len()).unwrap_or(3))
+                .unwrap_or(0);
             if score >= THRESHOLD {
                 out.push(c.category);
             }

@@ -27,29 +27,30 @@ const MAX_HITS_PER_RULE: usize = 10_000;
 
 /// Runs every applicable rule over `x`.
 pub fn scan_extracted(rules: &RuleSet, x: &Extracted) -> Vec<RawHit> {
-    let active = rules.active_rules(x.text.as_bytes());
-    resolve_overlaps(rules, run_rules(rules, x, &active))
+    let plan = rules.plan(x.text.as_bytes());
+    resolve_overlaps(rules, run_rules(rules, x, &plan))
 }
 
 /// Runs only rule `ri` (keyword prefilter included), without overlap resolution: what a
 /// rule's own examples are checked with.
 pub fn scan_one_rule(rules: &RuleSet, ri: usize, x: &Extracted) -> Vec<RawHit> {
-    let active: Vec<usize> = rules
-        .active_rules(x.text.as_bytes())
+    let plan: Vec<(usize, Vec<(usize, usize)>)> = rules
+        .plan(x.text.as_bytes())
         .into_iter()
-        .filter(|&r| r == ri)
+        .filter(|(r, _)| *r == ri)
         .collect();
-    run_rules(rules, x, &active)
+    run_rules(rules, x, &plan)
 }
 
-fn run_rules(rules: &RuleSet, x: &Extracted, active: &[usize]) -> Vec<RawHit> {
+fn run_rules(rules: &RuleSet, x: &Extracted, plan: &[(usize, Vec<(usize, usize)>)]) -> Vec<RawHit> {
     let mut hits = Vec::new();
-    for &ri in active {
+    for (ri, windows) in plan {
+        let ri = *ri;
         let Some(rule) = rules.rules.get(ri) else {
             continue;
         };
         match rule.def.engine {
-            Engine::Regex => regex_hits(rules, ri, rule, x, &mut hits),
+            Engine::Regex => regex_hits(rules, ri, rule, x, windows, &mut hits),
             Engine::TableColumn | Engine::TableRow => {
                 for t in &x.tables {
                     table_hits(rules, ri, rule, t, x, &mut hits);
@@ -60,39 +61,51 @@ fn run_rules(rules: &RuleSet, x: &Extracted, active: &[usize]) -> Vec<RawHit> {
     hits
 }
 
-fn regex_hits(rules: &RuleSet, ri: usize, rule: &Rule, x: &Extracted, out: &mut Vec<RawHit>) {
+fn regex_hits(
+    rules: &RuleSet,
+    ri: usize,
+    rule: &Rule,
+    x: &Extracted,
+    windows: &[(usize, usize)],
+    out: &mut Vec<RawHit>,
+) {
     let Some(re) = &rule.regex else {
         return;
     };
     let bytes = x.text.as_bytes();
     let mut n = 0usize;
-    for caps in re.captures_iter(bytes) {
-        let m = match &rule.group {
-            GroupRef::Index(i) => caps.get(*i),
-            GroupRef::Name(name) => caps.name(name),
-        };
-        let Some(m) = m else {
+    for &(ws, we) in windows {
+        let Some(win) = bytes.get(ws..we) else {
             continue;
         };
-        let (start, end) = trim_value(bytes, m.start(), m.end(), rule.def.generic);
-        let Some(raw) = bytes.get(start..end) else {
-            continue;
-        };
-        let secret = String::from_utf8_lossy(raw).into_owned();
-        let Some(validated) = accept(rules, rule, &secret, x, start) else {
-            continue;
-        };
-        out.push(RawHit {
-            rule: ri,
-            start,
-            end,
-            secret,
-            validated,
-            note: None,
-        });
-        n += 1;
-        if n >= MAX_HITS_PER_RULE {
-            break;
+        for caps in re.captures_iter(win) {
+            let m = match &rule.group {
+                GroupRef::Index(i) => caps.get(*i),
+                GroupRef::Name(name) => caps.name(name),
+            };
+            let Some(m) = m else {
+                continue;
+            };
+            let (start, end) = trim_value(bytes, ws + m.start(), ws + m.end(), rule.def.generic);
+            let Some(raw) = bytes.get(start..end) else {
+                continue;
+            };
+            let secret = String::from_utf8_lossy(raw).into_owned();
+            let Some(validated) = accept(rules, rule, &secret, x, start) else {
+                continue;
+            };
+            out.push(RawHit {
+                rule: ri,
+                start,
+                end,
+                secret,
+                validated,
+                note: None,
+            });
+            n += 1;
+            if n >= MAX_HITS_PER_RULE {
+                return;
+            }
         }
     }
 }

@@ -92,6 +92,10 @@ pub struct RuleDef {
     pub min_entropy: Option<f64>,
     #[serde(default)]
     pub min_length: Option<usize>,
+    /// For multi-line rules: bytes after a keyword occurrence to search (default: to the end
+    /// of the keyword's line).
+    #[serde(default)]
+    pub window: Option<usize>,
     /// Generic rules apply the password plausibility filter and lose overlaps to specific
     /// rules.
     #[serde(default)]
@@ -302,39 +306,81 @@ impl RuleSet {
         Ok(())
     }
 
-    /// Rule ids that are enabled for this text by the keyword prefilter, in rule order.
-    pub(crate) fn active_rules(&self, text: &[u8]) -> Vec<usize> {
-        let mut on = vec![false; self.rules.len()];
-        for &i in &self.always {
-            if let Some(x) = on.get_mut(i) {
-                *x = true;
-            }
-        }
-        let mut seen = vec![false; self.keyword_rules.len()];
-        let mut remaining = self.keyword_rules.len();
+    /// The keyword prefilter: which rules run on this text, each with the byte windows to
+    /// run its regex in (the line around every keyword occurrence, or `window` bytes after
+    /// it for multi-line rules), merged and in order. Rules without keywords get the whole
+    /// text. Confirming in bounded windows keeps the cost proportional to keyword hits rather
+    /// than to rules × text size.
+    pub(crate) fn plan(&self, text: &[u8]) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
         for m in self.keywords.find_overlapping_iter(text) {
             let p = m.pattern().as_usize();
-            if let Some(s) = seen.get_mut(p)
-                && !*s
-            {
-                *s = true;
-                remaining -= 1;
-                for &r in self.keyword_rules.get(p).map(Vec::as_slice).unwrap_or(&[]) {
-                    if let Some(x) = on.get_mut(r) {
-                        *x = true;
-                    }
-                }
-                if remaining == 0 {
-                    break;
+            for &r in self.keyword_rules.get(p).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(v) = hits.get_mut(r)
+                    && v.len() < MAX_KEYWORD_HITS
+                {
+                    v.push((m.start(), m.end()));
                 }
             }
         }
-        on.iter()
-            .enumerate()
-            .filter(|(_, x)| **x)
-            .map(|(i, _)| i)
-            .collect()
+        let mut plan = Vec::new();
+        for (ri, rule) in self.rules.iter().enumerate() {
+            if self.always.contains(&ri) {
+                plan.push((ri, vec![(0, text.len())]));
+                continue;
+            }
+            let Some(h) = hits.get_mut(ri) else {
+                continue;
+            };
+            if h.is_empty() {
+                continue;
+            }
+            h.sort_unstable();
+            let mut windows: Vec<(usize, usize)> = Vec::new();
+            for &(s, e) in h.iter() {
+                let w = window(text, s, e, rule.def.window);
+                match windows.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => windows.push(w),
+                }
+            }
+            plan.push((ri, windows));
+        }
+        plan
     }
+}
+
+/// Keyword occurrences kept per rule and text (a pathological text cannot exhaust memory).
+const MAX_KEYWORD_HITS: usize = 100_000;
+/// How far back from a keyword a line-bounded window may start.
+const WINDOW_BACK: usize = 2048;
+/// How far after a keyword a line-bounded window may end.
+const WINDOW_AHEAD: usize = 4096;
+
+/// The window around a keyword at `s..e`: from the start of its line (at most
+/// [`WINDOW_BACK`] before) to the end of its line (at most [`WINDOW_AHEAD`] after), or to
+/// `after` bytes past the keyword for multi-line rules.
+fn window(text: &[u8], s: usize, e: usize, after: Option<usize>) -> (usize, usize) {
+    let len = text.len();
+    let s = s.min(len);
+    let e = e.min(len).max(s);
+    let back = s.saturating_sub(WINDOW_BACK);
+    let ws = text
+        .get(back..s)
+        .and_then(|t| memchr::memrchr(b'\n', t))
+        .map(|p| back + p + 1)
+        .unwrap_or(back);
+    let we = match after {
+        Some(n) => e.saturating_add(n).min(len),
+        None => {
+            let lim = e.saturating_add(WINDOW_AHEAD).min(len);
+            text.get(e..lim)
+                .and_then(|t| memchr::memchr(b'\n', t))
+                .map(|p| e + p)
+                .unwrap_or(lim)
+        }
+    };
+    (ws, we)
 }
 
 type Index = (aho_corasick::AhoCorasick, Vec<Vec<usize>>, Vec<usize>);
@@ -364,6 +410,8 @@ fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
     }
     let keywords = aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        // A DFA: the prefilter reads every byte of every page, so it must be the fast kind.
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&patterns)
         .map_err(|e| ScanError::RuleFile {
             file: "keywords".into(),

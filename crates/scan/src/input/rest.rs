@@ -561,9 +561,7 @@ pub fn scan_rest(
             key: s(&sp, "/key").unwrap_or_default(),
             name: s(&sp, "/name"),
         };
-        if space.key.is_empty()
-            || (!cfg.spaces.is_empty() && !cfg.spaces.contains(&space.key))
-        {
+        if space.key.is_empty() || (!cfg.spaces.is_empty() && !cfg.spaces.contains(&space.key)) {
             continue;
         }
         stats.spaces += 1;
