@@ -59,6 +59,10 @@ pub struct SimulateArgs {
     /// The server's UTC offset, e.g. +01:00 (access logs are written in server-local time).
     #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
     pub server_offset: String,
+
+    /// Replace DIR/logs if it holds an earlier run (otherwise that is an error).
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_offset(s: &str) -> Result<i32> {
@@ -94,6 +98,7 @@ pub fn run(args: SimulateArgs) -> Result<u8> {
         benign,
         instances: args.instances,
         server_offset_min: parse_offset(&args.server_offset)?,
+        overwrite: args.force,
     };
     let started = std::time::Instant::now();
     let summary = simulate(&cfg, &args.out)?;

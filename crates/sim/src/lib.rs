@@ -53,6 +53,9 @@ pub struct SimConfig {
     pub instances: u32,
     /// Server's UTC offset in minutes (access logs are written in server-local time).
     pub server_offset_min: i32,
+    /// Replace an existing `logs/` folder in the output folder (otherwise that is an error:
+    /// files of an earlier run would mix with this one).
+    pub overwrite: bool,
 }
 
 impl Default for SimConfig {
@@ -70,6 +73,7 @@ impl Default for SimConfig {
             benign: BenignCase::ALL.to_vec(),
             instances: 1,
             server_offset_min: 60,
+            overwrite: false,
         }
     }
 }
@@ -131,7 +135,7 @@ pub fn parse_formats(s: &str) -> Result<OutputFormats, SimError> {
 pub enum SimError {
     #[error("invalid simulation settings: {0}")]
     Config(String),
-    #[error("cannot read or write {path}: {source}")]
+    #[error("cannot read, write or remove {path}: {source}")]
     Io {
         path: String,
         source: std::io::Error,
@@ -267,6 +271,16 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
     );
 
     let logs = out.join("logs");
+    let has_old = std::fs::read_dir(&logs).is_ok_and(|mut d| d.next().is_some());
+    if has_old {
+        if !cfg.overwrite {
+            return Err(SimError::Config(format!(
+                "{} already holds logs of an earlier run; choose an empty folder or overwrite",
+                logs.display()
+            )));
+        }
+        std::fs::remove_dir_all(&logs).map_err(io_err(&logs))?;
+    }
     std::fs::create_dir_all(&logs).map_err(io_err(&logs))?;
     if cfg.security_log {
         // The security logs are appended to day by day: start them empty.

@@ -399,6 +399,25 @@ fn labels_stay_outside_the_log_folder_and_settings_are_checked() {
         ""
     );
 
+    // A second run into the same folder must not mix with the first.
+    assert!(
+        simulate(&c, dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("earlier run")
+    );
+    let again = SimConfig {
+        overwrite: true,
+        days: 1,
+        ..c.clone()
+    };
+    let s2 = simulate(&again, dir.path()).unwrap();
+    let node1: Vec<_> = std::fs::read_dir(dir.path().join("logs/node1"))
+        .unwrap()
+        .collect();
+    assert_eq!(node1.len(), 1);
+    assert_eq!(s2.days, 1);
+
     let bad = SimConfig {
         users: 0,
         ..c.clone()
