@@ -275,7 +275,7 @@ pub fn simulate(cfg: &SimConfig, out: &Path) -> Result<SimSummary, SimError> {
     if has_old {
         if !cfg.overwrite {
             return Err(SimError::Config(format!(
-                "{} already holds logs of an earlier run; choose an empty folder or overwrite",
+                "{} already holds logs of an earlier run; choose an empty folder or replace it (`confwatch simulate --force`)",
                 logs.display()
             )));
         }
