@@ -211,7 +211,7 @@ impl AlertFacts<'_> {
 
 /// Renders `template` (or a generic sentence when the rule has none).
 pub fn render_summary(template: Option<&str>, f: &AlertFacts<'_>) -> String {
-    let default = "{user} matched '{title}' {events} times from {ip} within {window}";
+    let default = "'{title}': {events} matching event(s) by {user} from {ip} within {window}";
     let t = template.unwrap_or(default);
     let mut out = String::with_capacity(t.len() + 64);
     let mut rest = t;

@@ -157,7 +157,10 @@ impl<'a> EventView<'a> {
             ),
             "content_retrieval" => EventValue::Bool(ev.action.is_content_retrieval()),
             "outcome" => s(ev.outcome.as_str()),
-            "user" | "cs-username" => s(ev.user.as_deref()?),
+            "user" => s(ev.user.as_deref()?),
+            // Confluence writes `anonymous` in X-AUSERNAME for anonymous requests, and SigmaHQ
+            // rules match on that.
+            "cs-username" => s(ev.user.as_deref().unwrap_or("anonymous")),
             "user_id" => s(ev.user_id.as_deref()?),
             "anonymous" => EventValue::Bool(ev.user.is_none()),
             "privileged" => EventValue::Bool(self.privileged),
@@ -168,9 +171,11 @@ impl<'a> EventView<'a> {
             "forwarded_for" => s(ev.forwarded_for.as_deref()?),
             "user_agent" | "cs-user-agent" | "c-useragent" => s(ev.user_agent.as_deref()?),
             "method" | "cs-method" => s(ev.method.as_deref()?),
-            "url" | "cs-uri" => s(ev.url.as_deref()?),
+            // SigmaHQ's webserver rules use `cs-uri-query` for the whole request target
+            // (path and query), so it is the URL, not only the part after `?`.
+            "url" | "cs-uri" | "cs-uri-query" => s(ev.url.as_deref()?),
             "url_path" | "cs-uri-stem" => s(split_url(ev.url.as_deref()?).0),
-            "url_query" | "cs-uri-query" => s(split_url(ev.url.as_deref()?).1?),
+            "url_query" => s(split_url(ev.url.as_deref()?).1?),
             "status" | "sc-status" => EventValue::Int(i64::from(ev.status?)),
             "bytes" | "sc-bytes" => int(ev.bytes?),
             "duration_ms" | "time-taken" => EventValue::Float(ev.duration_ms?),
@@ -367,8 +372,12 @@ mod tests {
             "/rest/api/content"
         );
         assert_eq!(
-            v.get_field("cs-uri-query").unwrap().as_str().unwrap(),
+            v.get_field("url_query").unwrap().as_str().unwrap(),
             "spaceKey=OPS&expand=body.storage&limit=100"
+        );
+        assert_eq!(
+            v.get_field("cs-uri-query").unwrap().as_str().unwrap(),
+            "/rest/api/content?spaceKey=OPS&expand=body.storage&limit=100"
         );
         assert_eq!(v.get_field("sc-status").unwrap().as_i64(), Some(200));
         assert_eq!(v.get_field("rest.items").unwrap().as_i64(), Some(100));

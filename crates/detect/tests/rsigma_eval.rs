@@ -298,3 +298,33 @@ fn throughput_one_million_events() {
     );
     assert!(detections > 0);
 }
+
+/// SigmaHQ webserver-taxonomy conventions: `cs-uri-query` holds the whole request target
+/// and `cs-username` is `anonymous` for anonymous requests.
+#[test]
+fn sigmahq_webserver_conventions() {
+    let rule = r#"
+title: setup-restore reached without login
+id: 6b0f5b55-1a3c-4f32-9d8e-3f5e7f0c0a11
+logsource: { category: webserver }
+detection:
+    selection:
+        cs-method: POST
+        cs-uri-query|contains: '/json/setup-restore'
+        sc-status: [200, 302, 405]
+        cs-username: anonymous
+    condition: selection
+"#;
+    let eng = engine(rule);
+    let mut e = ev(0, "", "203.0.113.66", Action::ExploitAttempt);
+    e.method = Some(Arc::from("POST"));
+    e.url = Some("/json/setup-restore.action?synchronous=true".into());
+    e.status = Some(302);
+    assert_eq!(hits(&eng, &e, false), 1);
+    e.user = Some(Arc::from("admin"));
+    assert_eq!(
+        hits(&eng, &e, false),
+        0,
+        "a logged-in user is not anonymous"
+    );
+}
