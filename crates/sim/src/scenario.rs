@@ -272,7 +272,8 @@ pub enum Episode {
     },
     Spray {
         ip: Ipv4Addr,
-        attempts: u32,
+        /// The accounts tried, one attempt each (filled in once every other label exists).
+        targets: Vec<usize>,
     },
     AttachmentMass {
         user: usize,
@@ -710,14 +711,14 @@ impl Plan {
                         );
                         let attempts = (org.users.len() as u32 / 4).clamp(20, 150);
                         let start = rng.range(120, 1200) as u32;
-                        let targets: Vec<String> = (0..attempts.min(org.users.len() as u32))
-                            .filter_map(|i| org.users.get(i as usize).map(|u| u.name.to_string()))
-                            .collect();
-                        let tag = plan.label(sc.id(), true, targets, vec![ip.to_string()], format!("Password spray on day {day}: one address tries one password against {attempts} accounts through the login form, all failing. Failed logins are anonymous in the access log (the security log, when written, names them); the listed users are the targets."), tech);
+                        let tag = plan.label(sc.id(), true, Vec::new(), vec![ip.to_string()], format!("Password spray on day {day}: one address tries one password against {attempts} accounts through the login form, all failing. Failed logins are anonymous in the access log (the security log, when written, names them); the listed users are the targets."), tech);
                         plan.episodes.push(Scheduled {
                             day,
                             start_min: start,
-                            episode: Episode::Spray { ip, attempts },
+                            episode: Episode::Spray {
+                                ip,
+                                targets: vec![attempts as usize],
+                            },
                             tag,
                         });
                     }
@@ -779,6 +780,47 @@ impl Plan {
                         });
                     }
                 }
+            }
+        }
+        // Spray targets: accounts no other label names, so that an alert about somebody
+        // else's case is never credited to the spray (or the other way round).
+        let named: std::collections::HashSet<String> = plan
+            .labels
+            .iter()
+            .filter(|l| l.scenario != "password_spray")
+            .flat_map(|l| l.users.iter().cloned())
+            .collect();
+        let mut free: Vec<usize> = (0..org.users.len())
+            .filter(|&i| {
+                org.users
+                    .get(i)
+                    .is_some_and(|u| !named.contains(u.name.as_ref()))
+            })
+            .collect();
+        rng.shuffle(&mut free);
+        let mut cursor = 0usize;
+        for ep in plan.episodes.iter_mut() {
+            if let Episode::Spray { targets, .. } = &mut ep.episode {
+                let want = targets.first().copied().unwrap_or(20);
+                let chosen: Vec<usize> = free
+                    .iter()
+                    .cycle()
+                    .skip(cursor)
+                    .take(want.min(free.len()))
+                    .copied()
+                    .collect();
+                cursor += chosen.len();
+                let names: Vec<String> = chosen
+                    .iter()
+                    .filter_map(|&i| org.users.get(i).map(|u| u.name.to_string()))
+                    .collect();
+                if let Some(l) = usize::from(ep.tag)
+                    .checked_sub(1)
+                    .and_then(|i| plan.labels.get_mut(i))
+                {
+                    l.users = names;
+                }
+                *targets = chosen;
             }
         }
         plan
@@ -1059,7 +1101,7 @@ pub fn run_episode(
                 }
             }
         }
-        Episode::Spray { ip, attempts } => {
+        Episode::Spray { ip, targets } => {
             let actor = Actor {
                 user: None,
                 ip: *ip,
@@ -1072,9 +1114,9 @@ pub fn run_episode(
                 admin: false,
             };
             let mut c = Client::new(org, crng, t0, actor, reqs);
-            for i in 0..*attempts {
+            for &i in targets {
                 c.wait_ms(rng.range(5_000, 40_000) as i64);
-                let target = org.users.get(i as usize).map(|u| Arc::clone(&u.name));
+                let target = org.users.get(i).map(|u| Arc::clone(&u.name));
                 c.failed_login_scripted(target);
             }
         }

@@ -365,6 +365,12 @@ fn every_requested_scenario_is_labelled() {
     for b in BenignCase::ALL {
         assert_eq!(label(&ls, b.id()).kind, "benign");
     }
+    // The sprayed accounts belong to no other label.
+    let spray: HashSet<&String> = label(&ls, "password_spray").users.iter().collect();
+    assert!(spray.len() >= 20);
+    for l in ls.iter().filter(|l| l.scenario != "password_spray") {
+        assert!(l.users.iter().all(|u| !spray.contains(u)), "{}", l.scenario);
+    }
 
     // Only the chosen ones when a list is given.
     let dir2 = tempfile::tempdir().unwrap();
