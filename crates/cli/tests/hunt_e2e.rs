@@ -193,18 +193,30 @@ fn scripted_client_and_rest_bulk_body_reads() {
             "python-requests/2.31.0",
         );
     }
+    for i in 0..30u32 {
+        bad.line(
+            200 + i * 5,
+            "svc-dump",
+            "10.9.9.9",
+            &format!("GET /rest/api/content/{}?expand=body.storage", 7000 + i),
+            200,
+            "python-requests/2.31.0",
+        );
+    }
     let run = hunt_log(&bad, &[]);
     let bulk = of_rule(&run, "confluence_rest_bulk_body_read");
     assert_eq!(bulk.len(), 1, "{:#?}", run.alerts);
     assert!(
-        summary(bulk[0]).starts_with("svc-dump pulled up to 600 pages with their bodies"),
+        summary(bulk[0]).starts_with("svc-dump pulled up to 630 pages with their bodies"),
         "{}",
         summary(bulk[0])
     );
     let scripted = of_rule(&run, "confluence_scripted_client_content");
     assert_eq!(scripted.len(), 1, "{:#?}", run.alerts);
     assert!(
-        summary(scripted[0]).contains("(python-requests/2.31.0)"),
+        summary(scripted[0]).starts_with(
+            "svc-dump made 36 content requests with a scripted client (python-requests/2.31.0)"
+        ),
         "{}",
         summary(scripted[0])
     );
