@@ -1,10 +1,12 @@
-//! `confwatch rules list|validate|test`: shows the rules a hunt would run, reports every
-//! rule file that does not load (file and reason), and runs each rule's own positive and
-//! negative test events (`<name>.tests.yml` next to the rule).
+//! `confwatch rules list|validate|test|export`: shows the rules a hunt would run, reports
+//! every rule file that does not load (file and reason), runs each rule's own positive and
+//! negative test events (`<name>.tests.yml` next to the rule), and writes the embedded pack
+//! out as Sigma files.
 
 use crate::cmd_hunt::{RuleSourceArgs, report_rule_errors};
 use crate::common::sanitize;
-use anyhow::Result;
+use anyhow::{Context, Result};
+use confwatch_detect::RuleSet;
 use confwatch_detect::testing::run_rule_tests;
 use std::io::Write;
 
@@ -28,6 +30,18 @@ pub enum RulesCommand {
     Validate {
         #[command(flatten)]
         rules: RuleSourceArgs,
+    },
+    /// Write the built-in rule pack as Sigma files (for `sigma convert` or a SIEM).
+    Export {
+        /// Folder to write into (created; existing files are not overwritten without --force).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Also write the `.tests.yml` files.
+        #[arg(long = "with-tests")]
+        with_tests: bool,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
     },
     /// Run each rule's positive and negative example events. Exit 1 on failure.
     Test {
@@ -71,6 +85,44 @@ pub fn run(args: RulesArgs) -> Result<u8> {
                 }
             }
             Ok(u8::from(errors > 0))
+        }
+        RulesCommand::Export {
+            out: dir,
+            with_tests,
+            force,
+        } => {
+            let mut written = 0usize;
+            for (rel, text) in RuleSet::builtin_sources() {
+                if !with_tests && (rel.ends_with(".tests.yml") || rel.ends_with(".tests.yaml")) {
+                    continue;
+                }
+                // Paths come from the embedded pack (no `..`); keep them relative anyway.
+                let rel_path = std::path::Path::new(rel);
+                if rel_path
+                    .components()
+                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+                {
+                    continue;
+                }
+                let target = dir.join(rel_path);
+                if target.exists() && !force {
+                    anyhow::bail!("{} exists (use --force to overwrite)", target.display());
+                }
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::fs::write(&target, text)
+                    .with_context(|| format!("writing {}", target.display()))?;
+                written += 1;
+            }
+            writeln!(
+                out,
+                "wrote {written} file(s) to {}; e.g. sigma convert -t splunk --without-pipeline {}",
+                dir.display(),
+                dir.join("confluence").display()
+            )?;
+            Ok(0)
         }
         RulesCommand::Validate { rules } => {
             let set = rules.load()?;

@@ -685,3 +685,35 @@ fn unreachable_ldap_is_a_fatal_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("LDAP: ldap://127.0.0.1:1"), "{err}");
 }
+
+#[test]
+fn rules_export_writes_the_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pack");
+    Command::cargo_bin("confwatch")
+        .unwrap()
+        .args(["rules", "export", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let files: Vec<_> = std::fs::read_dir(out.join("confluence")).unwrap().collect();
+    assert_eq!(files.len(), 18);
+    assert!(
+        !out.join("confluence/credential_term_search.tests.yml")
+            .exists()
+    );
+    // The exported folder loads back as the only rules.
+    Command::cargo_bin("confwatch")
+        .unwrap()
+        .args(["rules", "validate", "--rules-only", "--rules"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    // A second export refuses to overwrite.
+    Command::cargo_bin("confwatch")
+        .unwrap()
+        .args(["rules", "export", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+}

@@ -132,6 +132,11 @@ impl RuleSet {
         RuleSet::default()
     }
 
+    /// The embedded pack's files as (path relative to `rules/`, text), rule tests included.
+    pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
+        builtin::BUILTIN_RULES
+    }
+
     /// The embedded pack.
     pub fn builtin() -> RuleSet {
         let mut set = RuleSet::default();
