@@ -55,8 +55,9 @@ pub struct PageSignals<'a> {
 }
 
 const THRESHOLD: u32 = 2;
-/// Only the start of long bodies is read for text keywords; enough to tell what a page is.
-const TEXT_WINDOW: usize = 64 * 1024;
+/// Only the start of a body is read for text keywords: with the title, macros and file name
+/// it is enough to tell what a page is, and it keeps classification cheap on large pages.
+const TEXT_WINDOW: usize = 8 * 1024;
 
 fn ac(words: &[String]) -> Result<aho_corasick::AhoCorasick, ScanError> {
     aho_corasick::AhoCorasick::builder()

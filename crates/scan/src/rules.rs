@@ -313,7 +313,7 @@ impl RuleSet {
     /// than to rules × text size.
     pub(crate) fn plan(&self, text: &[u8]) -> Vec<(usize, Vec<(usize, usize)>)> {
         let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
-        for m in self.keywords.find_overlapping_iter(text) {
+        for m in self.keywords.find_iter(text) {
             let p = m.pattern().as_usize();
             for &r in self.keyword_rules.get(p).map(Vec::as_slice).unwrap_or(&[]) {
                 if let Some(v) = hits.get_mut(r)
@@ -408,8 +408,27 @@ fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
             }
         }
     }
+    // Non-overlapping leftmost-longest search is much faster than an overlapping one; so a
+    // keyword hidden inside a longer one ("pass" in "password=") still counts, each pattern
+    // also enables the rules of every keyword it contains.
+    let expanded: Vec<Vec<usize>> = patterns
+        .iter()
+        .map(|p| {
+            let mut v: Vec<usize> = patterns
+                .iter()
+                .zip(keyword_rules.iter())
+                .filter(|(q, _)| p.contains(q.as_str()))
+                .flat_map(|(_, rs)| rs.iter().copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let keyword_rules = expanded;
     let keywords = aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
         // A DFA: the prefilter reads every byte of every page, so it must be the fast kind.
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&patterns)
@@ -418,4 +437,38 @@ fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
             message: e.to_string(),
         })?;
     Ok((keywords, keyword_rules, always))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+[[rule]]
+id = "short"
+name = "short keyword"
+severity = "low"
+keywords = ["pass"]
+regex = 'pass'
+[[rule]]
+id = "long"
+name = "long keyword"
+severity = "low"
+keywords = ["password="]
+regex = 'password='
+"#;
+
+    #[test]
+    fn keywords_inside_longer_keywords_still_enable_their_rules() {
+        let rs = RuleSet::from_sources(&[("t.toml", RULES)], "").unwrap();
+        let plan = rs.plan(b"first line\nUser=sa;Password=x\nlast");
+        let ids: Vec<&str> = plan
+            .iter()
+            .filter_map(|(r, _)| rs.rules.get(*r).map(|r| r.def.id.as_str()))
+            .collect();
+        assert_eq!(ids, vec!["short", "long"]);
+        // The window is the keyword's line.
+        assert_eq!(plan[0].1, vec![(11, 29)]);
+        assert!(rs.plan(b"nothing here").is_empty());
+    }
 }
