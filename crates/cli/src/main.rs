@@ -3,10 +3,12 @@
 //! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
 mod cmd_demo;
+mod cmd_eval;
 mod cmd_events;
 mod cmd_hunt;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_simulate;
 mod common;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,10 @@ enum Command {
     Rules(cmd_rules::RulesArgs),
     /// Scan Confluence content (exports, REST, files) for secrets and sensitive material.
     Scan(cmd_scan::ScanArgs),
+    /// Write a simulated organisation's Confluence logs with labelled attack scenarios.
+    Simulate(cmd_simulate::SimulateArgs),
+    /// Score hunt alerts against simulation labels (recall, false positives, precision).
+    Eval(cmd_eval::EvalArgs),
     /// Run the main job on built-in sample data.
     Demo(cmd_demo::DemoArgs),
 }
@@ -64,6 +70,8 @@ fn run(command: Command) -> anyhow::Result<u8> {
         Command::Hunt(a) => cmd_hunt::run(a),
         Command::Rules(a) => cmd_rules::run(a),
         Command::Scan(a) => cmd_scan::run(a),
+        Command::Simulate(a) => cmd_simulate::run(a),
+        Command::Eval(a) => cmd_eval::run(a),
         Command::Demo(a) => cmd_demo::run(a),
     }
 }
