@@ -697,7 +697,7 @@ fn rules_export_writes_the_pack() {
         .assert()
         .code(0);
     let files: Vec<_> = std::fs::read_dir(out.join("confluence")).unwrap().collect();
-    assert_eq!(files.len(), 18);
+    assert_eq!(files.len(), 19);
     assert!(
         !out.join("confluence/credential_term_search.tests.yml")
             .exists()

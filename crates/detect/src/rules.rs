@@ -432,12 +432,66 @@ impl RuleSet {
         out
     }
 
-    /// A set holding only the file at `index` (for running that file's tests alone).
+    /// A set holding the file at `index` and the files defining rules it references,
+    /// transitively (for running that file's tests on their own).
     pub fn only(&self, index: usize) -> RuleSet {
+        let mut keep: Vec<usize> = Vec::new();
+        let mut todo = vec![index];
+        while let Some(i) = todo.pop() {
+            if keep.contains(&i) {
+                continue;
+            }
+            let Some(f) = self.files.get(i) else { continue };
+            keep.push(i);
+            let own = identities(&f.collection);
+            for r in f
+                .collection
+                .correlations
+                .iter()
+                .flat_map(|c| c.rules.iter())
+            {
+                if own.contains(r) {
+                    continue;
+                }
+                if let Some(j) = self
+                    .files
+                    .iter()
+                    .position(|g| identities(&g.collection).contains(r))
+                {
+                    todo.push(j);
+                }
+            }
+        }
+        keep.sort_unstable();
         RuleSet {
-            files: self.files.get(index).cloned().into_iter().collect(),
+            files: keep
+                .iter()
+                .filter_map(|&i| self.files.get(i).cloned())
+                .collect(),
             errors: Vec::new(),
         }
+    }
+
+    /// The names of the alerting rules defined in the file at `index`.
+    pub fn alerting_in(&self, index: usize) -> Vec<String> {
+        let Some(f) = self.files.get(index) else {
+            return Vec::new();
+        };
+        let keys = alerting_keys(&self.collection(&HuntConfig::default()));
+        let mut out = Vec::new();
+        for r in &f.collection.rules {
+            let k = rule_key(&r.name, &r.id, &r.title);
+            if keys.contains(&k) {
+                out.push(k);
+            }
+        }
+        for c in &f.collection.correlations {
+            let k = rule_key(&c.name, &c.id, &c.title);
+            if keys.contains(&k) {
+                out.push(k);
+            }
+        }
+        out
     }
 }
 

@@ -134,5 +134,10 @@ fn hunt_one_million_events() {
         peak_rss_kb() / 1024,
         rss_before / 1024
     );
+    let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+    for a in &report.alerts {
+        *by_rule.entry(a.rule_id.as_str()).or_default() += 1;
+    }
+    println!("alerts by rule: {by_rule:?}");
     assert_eq!(report.stats.events_read, n);
 }
