@@ -182,6 +182,24 @@ impl AlertFacts<'_> {
             }
             ("attachments", _) => plural(self.count("attachments"), "attachment", "attachments"),
             ("users", _) => plural(self.count("users"), "account", "accounts"),
+            // " against 2 accounts ('alice' and 'bob')", or nothing when the log has no
+            // user names (failed logins in access logs are anonymous).
+            ("against", _) => {
+                let s = self.list("users");
+                if s.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " against {} ({})",
+                        plural(self.count("users"), "account", "accounts"),
+                        quote_list(
+                            s.get(..s.len().min(3)).unwrap_or(&[]),
+                            "accounts",
+                            self.count("users") as usize
+                        )
+                    )
+                }
+            }
             ("user_list", _) => {
                 let s = self.list("users");
                 quote_list(
