@@ -46,7 +46,7 @@ enum Command {
     Simulate(cmd_simulate::SimulateArgs),
     /// Score hunt alerts against simulation labels (recall, false positives, precision).
     Eval(cmd_eval::EvalArgs),
-    /// Run the main job on built-in sample data.
+    /// Simulate a small organisation, hunt it, and show the alerts and riskiest users.
     Demo(cmd_demo::DemoArgs),
 }
 
