@@ -183,10 +183,24 @@ pub fn finding_json(f: &Finding) -> Value {
     v
 }
 
-/// One JSON object per finding per line.
+/// The JSONL record: the finding's fields plus its first location's, serialised without an
+/// intermediate `Value` (scans can report hundreds of thousands of findings).
+#[derive(serde::Serialize)]
+struct Record<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    first: Option<&'a Location>,
+}
+
+/// One JSON object per finding per line (same fields as [`finding_json`]).
 pub fn write_jsonl<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> {
     for f in findings {
-        serde_json::to_writer(&mut *w, &finding_json(f))?;
+        let r = Record {
+            finding: f,
+            first: f.locations.first(),
+        };
+        serde_json::to_writer(&mut *w, &r)?;
         w.write_all(b"\n")?;
     }
     Ok(())
@@ -296,6 +310,8 @@ mod tests {
         assert_eq!(v["locations"].as_array().unwrap().len(), 2);
         assert_eq!(v["locations"][1]["page_id"], "100");
         assert!(v.get("secret").is_none());
+        // Same object as finding_json.
+        assert_eq!(v, finding_json(&sample()[0]));
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl Classifier {
         }
         let text = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| ScanError::RuleFile {
@@ -123,7 +124,7 @@ impl Classifier {
         let file = p.file_name.map(str::to_ascii_lowercase);
         // Distinct text keywords per category, at most 3 counted.
         let mut seen: Vec<Vec<usize>> = vec![Vec::new(); self.cats.len()];
-        for m in self.text.find_overlapping_iter(window) {
+        for m in self.text.find_iter(window) {
             let p = m.pattern().as_usize();
             if let Some(&c) = self.text_owner.get(p)
                 && let Some(v) = seen.get_mut(c)

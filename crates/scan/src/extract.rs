@@ -376,13 +376,20 @@ pub fn extract_storage(src: &str) -> Extracted {
             Event::Empty(e) => on_start(&mut st, &e, before, true),
             Event::End(e) => on_end(&mut st, e.name().as_ref(), before),
             Event::Text(t) => {
-                let s = String::from_utf8_lossy(t.as_ref());
-                st.append(&s, before, after, false);
+                // Text is the source slice itself (the body is already a &str, so no second
+                // UTF-8 validation); fall back to a lossy copy if positions ever disagree.
+                match src.get(before..after).filter(|s| s.len() == t.len()) {
+                    Some(s) => st.append(s, before, after, false),
+                    None => st.append(&String::from_utf8_lossy(t.as_ref()), before, after, false),
+                }
             }
             Event::CData(c) => {
-                let s = String::from_utf8_lossy(c.as_ref());
-                // CDATA content starts after `<![CDATA[`.
-                st.append(&s, before + 9, after.saturating_sub(3), false);
+                // CDATA content starts after `<![CDATA[` and ends before `]]>`.
+                let (a, b) = (before + 9, after.saturating_sub(3));
+                match src.get(a..b).filter(|s| s.len() == c.len()) {
+                    Some(s) => st.append(s, a, b, false),
+                    None => st.append(&String::from_utf8_lossy(c.as_ref()), a, b, false),
+                }
             }
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(r.as_ref());
