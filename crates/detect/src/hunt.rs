@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// Evidence items kept per (correlation, group) window.
-pub const MAX_ITEMS_PER_GROUP: usize = 256;
+pub const MAX_ITEMS_PER_GROUP: usize = 64;
 /// Distinct values kept per alert and kind.
 const MAX_DISTINCT: usize = 1000;
 /// Distinct values written into the alert per kind.
@@ -763,7 +763,9 @@ impl Hunter {
                 q.pop_front();
             }
             if q.len() >= MAX_ITEMS_PER_GROUP {
-                q.pop_front();
+                // Keep the oldest entry as the window's start (first_seen, first samples)
+                // and drop the next one.
+                q.remove(1);
             }
             q.push_back(entry.clone());
         }
@@ -863,7 +865,7 @@ impl Hunter {
                 for it in &items {
                     if it.item.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
                         if q.len() >= MAX_ITEMS_PER_GROUP {
-                            q.pop_front();
+                            q.remove(1);
                         }
                         q.push_back(it.clone());
                     }
