@@ -1,0 +1,34 @@
+//! # confwatch-behaviour: user-behaviour analytics
+//!
+//! Owns what fixed-threshold rules cannot do: learning what is normal per user and per peer
+//! group, and judging each user's hour and day against it.
+//!
+//! - [`engine::BehaviourEngine`]: one pass over events in event-time order; learns and
+//!   detects without looking ahead (a closed day is judged against baselines built from
+//!   earlier days only, then folded in) and raises explained anomaly [`Alert`]s.
+//! - [`peers::Peers`]: peer groups from a directory CSV or from co-access of spaces.
+//! - [`stats`]: robust statistics (quantiles, median, MAD, decay) over bounded history.
+//!
+//! Callers run it next to the rule hunter:
+//! `engine.observe(&ev)` for each event, then `engine.finish()`.
+//!
+//! [`Alert`]: confwatch_event::alert::Alert
+
+pub mod engine;
+pub mod peers;
+pub mod stats;
+
+pub use engine::{BehaviourConfig, BehaviourEngine, BehaviourReport, EngineState};
+pub use peers::Peers;
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum BehaviourError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a usable peer directory: {reason}")]
+    Peers { path: String, reason: String },
+}
