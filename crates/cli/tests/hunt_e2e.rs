@@ -503,6 +503,18 @@ fn real_audit_samples_impersonation_and_permission_changes() {
         summary(a[0])
     );
 
+    let guard = root.join("azure-sentinel/AtlassianBeacon.json");
+    let run = hunt(&[&guard], &[]);
+    let g = of_rule(&run, "confluence_guard_detect_alert");
+    assert_eq!(g.len(), 1, "{:#?}", run.alerts);
+    assert!(
+        summary(g[0]).starts_with(
+            "Atlassian Guard Detect: '[SAMPLE] High number of Confluence spaces exported'"
+        ),
+        "{}",
+        summary(g[0])
+    );
+
     let api = root.join("elastic-integrations/test-audit-api.log");
     let run = hunt(&[&api], &[]);
     let p = of_rule(&run, "confluence_permission_change");
@@ -697,7 +709,7 @@ fn rules_export_writes_the_pack() {
         .assert()
         .code(0);
     let files: Vec<_> = std::fs::read_dir(out.join("confluence")).unwrap().collect();
-    assert_eq!(files.len(), 19);
+    assert_eq!(files.len(), 20);
     assert!(
         !out.join("confluence/credential_term_search.tests.yml")
             .exists()

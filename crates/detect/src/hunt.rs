@@ -113,6 +113,7 @@ struct Item {
     space: Option<String>,
     attachment: Option<String>,
     audit_action: Option<String>,
+    audit_message: Option<String>,
     rest_items: u32,
 }
 
@@ -157,6 +158,11 @@ impl Item {
             space: ev.object.space_key.as_deref().map(cut),
             attachment: ev.object.attachment.as_deref().map(cut),
             audit_action: ev.audit.as_deref().map(|a| cut(&a.action_key)),
+            audit_message: ev
+                .audit
+                .as_deref()
+                .and_then(|a| a.message.as_deref())
+                .map(cut),
             rest_items: rest_items(ev).unwrap_or(0),
         }
     }
@@ -306,6 +312,9 @@ impl Building {
         }
         if let Some(a) = &it.audit_action {
             self.note("audit_actions", a);
+        }
+        if let Some(m) = &it.audit_message {
+            self.note("audit_messages", m);
         }
         self.note("actions", it.action);
         let s = it.sample();

@@ -221,6 +221,11 @@ impl AlertFacts<'_> {
                 .first()
                 .cloned()
                 .unwrap_or_default(),
+            ("audit_message", _) => {
+                let m = self.list("audit_messages");
+                let n = self.count("audit_messages") as usize;
+                quote_list(m.get(..m.len().min(2)).unwrap_or(&[]), "messages", n)
+            }
             ("group", Some(field)) => self.group.get(field).cloned().unwrap_or_default(),
             _ => return None,
         })
