@@ -168,7 +168,8 @@ pub struct UserBaseline {
 }
 
 impl UserBaseline {
-    fn new(cfg: &BehaviourConfig) -> UserBaseline {
+    /// An empty baseline.
+    pub fn new(cfg: &BehaviourConfig) -> UserBaseline {
         UserBaseline {
             first_active: None,
             last_active: None,

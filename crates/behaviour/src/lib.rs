@@ -7,19 +7,24 @@
 //!   detects without looking ahead (a closed day is judged against baselines built from
 //!   earlier days only, then folded in) and raises explained anomaly [`Alert`]s.
 //! - [`peers::Peers`]: peer groups from a directory CSV or from co-access of spaces.
+//! - [`routine::suppress_routine`]: routine suppression of rule alerts and the allowlist.
 //! - [`stats`]: robust statistics (quantiles, median, MAD, decay) over bounded history.
 //!
 //! Callers run it next to the rule hunter:
-//! `engine.observe(&ev)` for each event, then `engine.finish()`.
+//! `engine.observe(&ev)` for each event; then
+//! `suppress_routine(rule_alerts, &mut history.with_activity(engine.state()))`, then
+//! `engine.finish()`.
 //!
 //! [`Alert`]: confwatch_event::alert::Alert
 
 pub mod engine;
 pub mod peers;
+pub mod routine;
 pub mod stats;
 
 pub use engine::{BehaviourConfig, BehaviourEngine, BehaviourReport, EngineState};
 pub use peers::Peers;
+pub use routine::{RoutineHistory, suppress_routine};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
