@@ -19,7 +19,7 @@ use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationType, SigmaCollection, WindowMode,
 };
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -447,6 +447,8 @@ pub struct HuntOptions {
 /// The streaming hunter: `process` each event in time order, then `finish`.
 pub struct Hunter {
     engine: CorrelationEngine,
+    /// Sigma ids of the detection rules that rsigma's own correlations count.
+    rsigma_refs: HashSet<String>,
     cfg: HuntConfig,
     opts: HuntOptions,
     privilege: Box<dyn PrivilegeSource>,
@@ -580,6 +582,7 @@ impl Hunter {
         // value_count correlations that nothing chains on run natively (see
         // `NativeValueCount`); the rest of the collection goes to rsigma.
         let mut native = HashMap::new();
+        let mut rsigma_refs = HashSet::new();
         let mut for_rsigma = SigmaCollection::new();
         for_rsigma.rules = coll.rules.clone();
         for_rsigma.filters = coll.filters.clone();
@@ -602,6 +605,14 @@ impl Hunter {
                     },
                 );
                 continue;
+            }
+            for r in &c.rules {
+                if let Some(rule) = coll.rules.iter().find(|x| {
+                    x.name.as_deref() == Some(r.as_str()) || x.id.as_deref() == Some(r.as_str())
+                }) && let Some(id) = &rule.id
+                {
+                    rsigma_refs.insert(id.clone());
+                }
             }
             for_rsigma.correlations.push(c.clone());
         }
@@ -629,6 +640,7 @@ impl Hunter {
             corr_by_id,
             store: HashMap::new(),
             native,
+            rsigma_refs,
             distinct: HashMap::new(),
             building: Vec::new(),
             open: HashMap::new(),
@@ -666,7 +678,20 @@ impl Hunter {
             .is_some_and(|u| self.privilege.is_privileged(u));
         let view = EventView::new(ev, privileged);
         let epoch = ev.timestamp.timestamp();
-        let results = self.engine.process_event_at(&view, epoch);
+        // Detection first; rsigma's correlation layer only sees events that one of its
+        // correlations counts (the rest would only cost it a rule lookup per match).
+        let detections = self.engine.evaluate(&view);
+        let results = if detections.iter().any(|d| {
+            d.header
+                .rule_id
+                .as_ref()
+                .is_some_and(|id| self.rsigma_refs.contains(id))
+        }) {
+            self.engine
+                .process_with_detections(&view, detections, epoch)
+        } else {
+            detections
+        };
         if !results.is_empty() {
             let mut scratch = EventScratch::default();
             for r in &results {
