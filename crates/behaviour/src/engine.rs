@@ -133,7 +133,36 @@ use feature as f;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DayFeatures {
     pub date: NaiveDate,
+    #[serde(with = "nan_array")]
     pub v: [f64; f::COUNT],
+}
+
+/// One member-day in a peer group's pool.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Sample {
+    #[serde(with = "nan_array")]
+    pub v: [f64; f::COUNT],
+}
+
+/// JSON has no NaN: features that mean nothing yet are stored as `null`.
+mod nan_array {
+    use super::f;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64; f::COUNT], s: S) -> Result<S::Ok, S::Error> {
+        let o: Vec<Option<f64>> = v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect();
+        o.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; f::COUNT], D::Error> {
+        let o: Vec<Option<f64>> = Vec::deserialize(d)?;
+        let mut out = [f64::NAN; f::COUNT];
+        // Older or newer layouts with fewer or more features: keep what matches.
+        for (slot, x) in out.iter_mut().zip(o) {
+            *slot = x.unwrap_or(f64::NAN);
+        }
+        Ok(out)
+    }
 }
 
 /// How a user used one space.
@@ -196,6 +225,82 @@ impl UserBaseline {
         Summary::of(self.hourly.iter().copied())
     }
 
+    /// A plain-text account of the baseline, for `confwatch baseline show`.
+    pub fn describe(&self, user: &str) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        let d = |x: Option<NaiveDate>| x.map_or("-".to_string(), |d| d.to_string());
+        let _ = writeln!(o, "user            {user}");
+        let _ = writeln!(
+            o,
+            "active days     {} (first {}, last {}; {} kept)",
+            self.active_days,
+            d(self.first_active),
+            d(self.last_active),
+            self.days.len()
+        );
+        let _ = writeln!(o, "\nper active day  median     p90     p99     max");
+        for (i, name) in f::NAMES.iter().enumerate() {
+            if let Some(s) = self.summary(i) {
+                let _ = writeln!(
+                    o,
+                    "  {name:<26}{:>7.1} {:>7.1} {:>7.1} {:>7.0}",
+                    s.median, s.p90, s.p99, s.max
+                );
+            }
+        }
+        if let Some(s) = self.hourly_summary() {
+            let _ = writeln!(
+                o,
+                "  {:<26}{:>7.1} {:>7.1} {:>7.1} {:>7.0}",
+                "pages_per_active_hour", s.median, s.p90, s.p99, s.max
+            );
+        }
+        let mut spaces: Vec<(&String, &SpaceUse)> = self.spaces.iter().collect();
+        spaces.sort_by(|a, b| b.1.views.cmp(&a.1.views).then_with(|| a.0.cmp(b.0)));
+        let _ = writeln!(o, "\nspaces ({} known; most read first)", spaces.len());
+        for (k, u) in spaces.iter().take(15) {
+            let _ = writeln!(
+                o,
+                "  {k:<20} {:>6} views on {:>3} days, last {}",
+                u.views,
+                u.days,
+                d(u.last)
+            );
+        }
+        let hours: Vec<String> = self
+            .hours
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(h, n)| format!("{h:02}h:{n}"))
+            .collect();
+        let _ = writeln!(o, "\nactive hours    {}", hours.join(" "));
+        let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let wd: Vec<String> = self
+            .weekdays
+            .iter()
+            .zip(names)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, d)| format!("{d}:{n}"))
+            .collect();
+        let _ = writeln!(o, "weekdays        {}", wd.join(" "));
+        for (title, map) in [("networks", &self.networks), ("user agents", &self.agents)] {
+            let _ = writeln!(o, "{title:<16}{}", map.len());
+            for (k, last) in map {
+                let _ = writeln!(o, "  {k} (last {last})");
+            }
+        }
+        if self.low_slow > 0.0 {
+            let _ = writeln!(
+                o,
+                "low-and-slow    accumulated excess {:.0} over {} day(s)",
+                self.low_slow, self.low_slow_days
+            );
+        }
+        o
+    }
+
     /// The space read most, for co-access peer grouping.
     fn top_space(&self) -> Option<&str> {
         self.spaces
@@ -208,7 +313,7 @@ impl UserBaseline {
 /// A peer group's pooled history (one sample per member-day).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupBaseline {
-    pub days: Ring<[f64; f::COUNT]>,
+    pub days: Ring<Sample>,
     pub hourly: Ring<f64>,
 }
 
@@ -221,7 +326,7 @@ impl GroupBaseline {
     }
 
     pub fn summary(&self, feature: usize) -> Option<Summary> {
-        Summary::of(self.days.iter().filter_map(|d| d.get(feature).copied()))
+        Summary::of(self.days.iter().filter_map(|d| d.v.get(feature).copied()))
     }
 }
 
@@ -615,7 +720,7 @@ impl BehaviourEngine {
             let vals: Vec<f64> = g
                 .days
                 .iter()
-                .filter_map(|d| d.get(feature).copied())
+                .filter_map(|d| d.v.get(feature).copied())
                 .filter(|x| !x.is_nan())
                 .collect();
             (vals.len() >= self.cfg.min_peer_samples)
@@ -931,7 +1036,7 @@ impl BehaviourEngine {
                 .groups
                 .entry(g.to_string())
                 .or_insert_with(|| GroupBaseline::new(&cfg));
-            gb.days.push(feats);
+            gb.days.push(Sample { v: feats });
             for n in &hourly {
                 gb.hourly.push(*n);
             }
@@ -1410,8 +1515,12 @@ mod tests {
         // The alert spans the unusual reading, not the whole day.
         assert_eq!(a.first_seen.format("%H:%M").to_string(), "15:00");
         assert!(r.alerts.iter().all(|a| a.user.as_deref() == Some("u0")));
-        // Baselines remember the spaces now.
+        // Baselines remember the spaces now, and say so.
         assert!(r.state.users["u0"].spaces.contains_key("OTHER3"));
+        let text = r.state.users["u0"].describe("u0");
+        assert!(text.contains("active days     12"), "{text}");
+        assert!(text.contains("OTHER3"), "{text}");
+        assert!(text.contains("distinct_pages"), "{text}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   earlier days only, then folded in) and raises explained anomaly [`Alert`]s.
 //! - [`peers::Peers`]: peer groups from a directory CSV or from co-access of spaces.
 //! - [`routine::suppress_routine`]: routine suppression of rule alerts and the allowlist.
+//! - [`store::Store`]: baselines and routine memory in SQLite between runs.
 //! - [`stats`]: robust statistics (quantiles, median, MAD, decay) over bounded history.
 //!
 //! Callers run it next to the rule hunter:
@@ -21,10 +22,12 @@ pub mod engine;
 pub mod peers;
 pub mod routine;
 pub mod stats;
+pub mod store;
 
 pub use engine::{BehaviourConfig, BehaviourEngine, BehaviourReport, EngineState};
 pub use peers::Peers;
 pub use routine::{RoutineHistory, suppress_routine};
+pub use store::Store;
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
