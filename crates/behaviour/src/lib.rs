@@ -8,6 +8,8 @@
 //!   earlier days only, then folded in) and raises explained anomaly [`Alert`]s.
 //! - [`peers::Peers`]: peer groups from a directory CSV or from co-access of spaces.
 //! - [`routine::suppress_routine`]: routine suppression of rule alerts and the allowlist.
+//! - [`risk::score`]: rule and anomaly alerts combined into a 0–100 risk per user,
+//!   grouped by episode and decayed over days.
 //! - [`store::Store`]: baselines and routine memory in SQLite between runs.
 //! - [`stats`]: robust statistics (quantiles, median, MAD, decay) over bounded history.
 //!
@@ -20,12 +22,14 @@
 
 pub mod engine;
 pub mod peers;
+pub mod risk;
 pub mod routine;
 pub mod stats;
 pub mod store;
 
 pub use engine::{BehaviourConfig, BehaviourEngine, BehaviourReport, EngineState};
 pub use peers::Peers;
+pub use risk::UserRisk;
 pub use routine::{RoutineHistory, suppress_routine};
 pub use store::Store;
 

@@ -65,10 +65,18 @@ fn run(seed: u64, users: u32, days: u32, allowlist: &[AllowEntry]) -> Run {
     }
     let uba = engine.finish();
     all.extend(uba.alerts);
+    let now = all.iter().map(|a| a.last_seen).max().unwrap();
+    let risk = confwatch_behaviour::risk::score(&all, now);
+    for r in risk.iter().take(12) {
+        println!(
+            "  risk {:>5.1} {} ({} episodes, {} alerts)",
+            r.score, r.user, r.episodes, r.alerts
+        );
+    }
     let labels = confwatch_sim::read_labels(&out.join("labels.jsonl")).unwrap();
     let file = AlertFile {
         alerts: all,
-        risk: Vec::new(),
+        risk: risk.iter().map(|r| (r.user.clone(), r.score)).collect(),
     };
     let report = evaluate(&labels, &file, summary.user_days);
     println!(
