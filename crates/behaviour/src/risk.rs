@@ -83,7 +83,7 @@ pub fn score_with(alerts: &[Alert], now: DateTime<FixedOffset>, cfg: &RiskConfig
     let gap = Duration::hours(cfg.episode_gap_hours);
     let mut out = Vec::new();
     for (user, mut list) in by_user {
-        list.sort_by(|a, b| a.first_seen.cmp(&b.first_seen));
+        list.sort_by_key(|a| a.first_seen);
         // Episodes: alerts chained within `gap` of the episode's latest alert.
         let mut episodes: Vec<Vec<&Alert>> = Vec::new();
         let mut end: Option<DateTime<FixedOffset>> = None;
