@@ -153,6 +153,19 @@ impl Scanner {
             })
             .map(|h| (h.start, h.end))
             .collect();
+        let mut secret_values: Vec<String> = raw
+            .iter()
+            .filter(|h| {
+                self.rules
+                    .rules
+                    .get(h.rule)
+                    .is_some_and(|r| r.kind == FindingKind::Secret)
+            })
+            .map(|h| h.secret.clone())
+            .collect();
+        // Longest first, so a secret containing another is hidden whole.
+        secret_values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        secret_values.dedup();
         let mut hits = Vec::with_capacity(raw.len());
         for h in raw {
             let Some(rule) = self.rules.rules.get(h.rule) else {
@@ -161,7 +174,15 @@ impl Scanner {
             if !categories.contains(&rule.category) {
                 categories.push(rule.category);
             }
-            hits.push(self.locate(doc, &x, &text_idx, src_idx.as_ref(), &secrets, h));
+            hits.push(self.locate(
+                doc,
+                &x,
+                &text_idx,
+                src_idx.as_ref(),
+                &secrets,
+                &secret_values,
+                h,
+            ));
         }
         categories.sort();
         DocResult {
@@ -178,6 +199,7 @@ impl Scanner {
         text_idx: &LineIndex,
         src_idx: Option<&LineIndex>,
         secrets: &[(usize, usize)],
+        secret_values: &[String],
         h: RawHit,
     ) -> DocHit {
         let mut loc = doc.meta.clone();
@@ -224,6 +246,13 @@ impl Scanner {
             cur = b;
         }
         snippet.push_str(&clean(x.text.get(cur..e).unwrap_or("")));
+        // The same value may also sit elsewhere in the window undetected (glued text):
+        // hide every copy of every secret found in this document.
+        for v in secret_values {
+            if v.chars().count() >= 4 && snippet.contains(v) {
+                snippet = snippet.replace(v, &redact(v));
+            }
+        }
         let snippet_clear = clean(x.text.get(s..e).unwrap_or(""));
         DocHit {
             rule: h.rule,
