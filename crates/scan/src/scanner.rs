@@ -105,6 +105,17 @@ pub struct Scanner {
 
 const SNIPPET_RADIUS: usize = 60;
 
+/// What locating a hit needs to know about its document.
+#[derive(Clone, Copy)]
+struct LocateCtx<'a> {
+    doc: &'a Document<'a>,
+    x: &'a Extracted,
+    text_idx: &'a LineIndex,
+    src_idx: Option<&'a LineIndex>,
+    secrets: &'a [(usize, usize)],
+    secret_values: &'a [String],
+}
+
 impl Scanner {
     /// A scanner with the embedded rules.
     pub fn new(options: ScanOptions) -> Result<Scanner, ScanError> {
@@ -174,15 +185,15 @@ impl Scanner {
             if !categories.contains(&rule.category) {
                 categories.push(rule.category);
             }
-            hits.push(self.locate(
+            let ctx = LocateCtx {
                 doc,
-                &x,
-                &text_idx,
-                src_idx.as_ref(),
-                &secrets,
-                &secret_values,
-                h,
-            ));
+                x: &x,
+                text_idx: &text_idx,
+                src_idx: src_idx.as_ref(),
+                secrets: &secrets,
+                secret_values: &secret_values,
+            };
+            hits.push(self.locate(&ctx, h));
         }
         categories.sort();
         DocResult {
@@ -192,16 +203,15 @@ impl Scanner {
         }
     }
 
-    fn locate(
-        &self,
-        doc: &Document<'_>,
-        x: &Extracted,
-        text_idx: &LineIndex,
-        src_idx: Option<&LineIndex>,
-        secrets: &[(usize, usize)],
-        secret_values: &[String],
-        h: RawHit,
-    ) -> DocHit {
+    fn locate(&self, c: &LocateCtx<'_>, h: RawHit) -> DocHit {
+        let LocateCtx {
+            doc,
+            x,
+            text_idx,
+            src_idx,
+            secrets,
+            secret_values,
+        } = *c;
         let mut loc = doc.meta.clone();
         let (tl, tc) = text_idx.position(x.text.as_bytes(), h.start);
         loc.text_line = tl;
