@@ -69,6 +69,10 @@ pub struct ScanArgs {
     /// Report only findings at or above this severity.
     #[arg(long, default_value = "info", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub min_severity: String,
+    /// Also write the per-space sensitivity profiles (JSON array, ranked by exposure) to FILE,
+    /// for `hunt` to raise the severity of access to sensitive spaces.
+    #[arg(long, value_name = "FILE")]
+    pub space_profiles: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -174,6 +178,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         eprintln!("confwatch: … and {} more warnings", warnings.len() - 20);
     }
     let report = collector.finish();
+    if let Some(p) = &args.space_profiles {
+        let json = serde_json::to_vec_pretty(&report.spaces).context("serialising profiles")?;
+        std::fs::write(p, json).with_context(|| format!("writing {}", p.display()))?;
+    }
     let mut out: Box<dyn Write> = match &args.output {
         Some(f) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(f).with_context(|| format!("creating {}", f.display()))?,

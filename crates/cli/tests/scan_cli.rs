@@ -211,6 +211,29 @@ fn table_csv_and_sarif_outputs() {
 }
 
 #[test]
+fn space_profiles_are_written_for_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("profiles.json");
+    confwatch()
+        .args([
+            "scan",
+            "testdata/scan/pages",
+            "--format",
+            "jsonl",
+            "--space-profiles",
+        ])
+        .arg(&f)
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    let p = &v[0];
+    assert_eq!(p["space_key"], "testdata/scan/pages");
+    assert!(p["secrets"].as_u64().unwrap() >= 4);
+    assert_eq!(p["sensitivity"], "critical");
+    assert!(p["categories"]["credentials"].as_u64().unwrap() >= 2);
+}
+
+#[test]
 fn real_entities_xml_export_scans_clean() {
     let out = confwatch()
         .args([
