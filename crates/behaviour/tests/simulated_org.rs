@@ -208,3 +208,20 @@ fn state_store_resume_matches_one_pass() {
     assert_eq!(split, whole);
     assert_eq!(first.user_days + second.user_days, one.user_days);
 }
+
+/// A second size and other seeds: a longer run (dormant silence near three weeks) with more
+/// people, so nothing here is tuned to the 200 x 14 default.
+#[test]
+fn gates_on_a_longer_larger_organisation() {
+    let allow = parse_allowlist(ALLOWLIST).unwrap();
+    for seed in [11, 12] {
+        // Over 30 days the service accounts' first nights weigh less: every gate holds
+        // from learning alone.
+        let learnt = run(seed, 300, 30, &[]).report;
+        let failed = check(&learnt, Gates::default());
+        assert!(failed.is_empty(), "seed {seed}: {failed:?}");
+        let allowed = run(seed, 300, 30, &allow).report;
+        let failed = check(&allowed, Gates::default());
+        assert!(failed.is_empty(), "seed {seed} with allowlist: {failed:?}");
+    }
+}
