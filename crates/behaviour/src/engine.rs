@@ -90,8 +90,8 @@ impl Default for BehaviourConfig {
             min_new_space_pages: 25.0,
             min_unusual_pages: 20.0,
             min_unusual_spaces: 3,
-            low_slow_threshold: 45.0,
-            low_slow_decay: 0.7,
+            low_slow_threshold: 40.0,
+            low_slow_decay: 0.85,
             low_slow_min_days: 2,
             max_users: 200_000,
             max_spaces_per_user: 512,
@@ -935,7 +935,12 @@ impl BehaviourEngine {
             let allowance = self
                 .peer_quantile(group, f::UNUSUAL_PAGES, 0.9)
                 .unwrap_or(0.0)
-                .max(self.own_level(user, f::UNUSUAL_PAGES).unwrap_or(0.0))
+                // Own median, not p99: the first day of a slow campaign is in the history
+                // by the second, and must not raise the allowance.
+                .max(
+                    base.and_then(|b| b.summary(f::UNUSUAL_PAGES))
+                        .map_or(0.0, |s| s.median),
+                )
                 .max(5.0);
             let excess = (up - allowance).max(0.0);
             let prev = base.map_or(0.0, |b| b.low_slow);
@@ -1521,6 +1526,53 @@ mod tests {
         assert!(text.contains("active days     12"), "{text}");
         assert!(text.contains("OTHER3"), "{text}");
         assert!(text.contains("distinct_pages"), "{text}");
+    }
+
+    #[test]
+    fn low_and_slow_accumulates_below_the_daily_bound() {
+        // 30 people read 10 pages a day for 10 days; then u0 adds 18 views a day in three
+        // spaces new each day: below the daily bound (20), but sustained.
+        let mut csv = String::from("user,department\n");
+        for u in 0..30 {
+            csv.push_str(&format!("u{u},finance\n"));
+        }
+        let mut e =
+            BehaviourEngine::new(BehaviourConfig::default(), Peers::from_csv(&csv).unwrap());
+        let tz = FixedOffset::east_opt(3600).unwrap();
+        let start = tz.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        for d in 0..15i64 {
+            for u in 0..30u64 {
+                for i in 0..10u64 {
+                    let t = start + Duration::days(d) + Duration::minutes(i as i64 * 3);
+                    e.observe(&view(&format!("u{u}"), t, "FIN", 1000 + i));
+                }
+            }
+            if d >= 10 {
+                for i in 0..18u64 {
+                    let t = start
+                        + Duration::days(d)
+                        + Duration::hours(5)
+                        + Duration::minutes(i as i64);
+                    let space = format!("D{d}S{}", i % 3);
+                    e.observe(&view("u0", t, &space, 90_000 + d as u64 * 100 + i));
+                }
+            }
+        }
+        let r = e.finish();
+        let rules: Vec<&str> = r.alerts.iter().map(|a| a.rule_id.as_str()).collect();
+        assert!(!rules.contains(&"uba_unfamiliar_spaces_day"), "{rules:?}");
+        let slow: Vec<&Alert> = r
+            .alerts
+            .iter()
+            .filter(|a| a.rule_id == "uba_low_and_slow")
+            .collect();
+        assert!(!slow.is_empty(), "{rules:?}");
+        assert!(slow.iter().all(|a| a.user.as_deref() == Some("u0")));
+        assert!(
+            slow[0].summary.contains("consecutive active days"),
+            "{}",
+            slow[0].summary
+        );
     }
 
     #[test]
