@@ -5,10 +5,17 @@
 use crate::common::{InputArgs, ProgressGuard, report_input_errors, sanitize};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use confwatch_behaviour::routine::RoutineConfig;
+use confwatch_behaviour::{
+    BehaviourConfig, BehaviourEngine, BehaviourReport, Peers, RoutineHistory, Store,
+    suppress_routine,
+};
 use confwatch_detect::{HuntConfig, HuntOptions, HuntReport, Hunter, PrivilegedAccounts, RuleSet};
+use confwatch_event::alert::Alert;
 use confwatch_event::alert::Severity;
 use confwatch_ingest::stats::RunStats;
-use confwatch_output::alerts::{AlertFormat, RunSummary, write_alerts};
+use confwatch_output::alerts::{AlertFormat, RiskyUser, RunSummary, write_alerts};
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -77,6 +84,27 @@ pub struct HuntArgs {
     /// Write alerts to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Turn off behaviour analytics (per-user and peer baselines, routine suppression,
+    /// per-user risk); only the rules run.
+    #[arg(long = "no-behaviour")]
+    pub no_behaviour: bool,
+
+    /// Peer groups for behaviour analytics: a CSV with `user` and `department` columns
+    /// (`confwatch simulate` writes one as users.csv). Without it, peers are users who
+    /// work in the same spaces.
+    #[arg(long, value_name = "FILE")]
+    pub peers: Option<PathBuf>,
+
+    /// Keep behaviour baselines between runs in this folder (SQLite), so a daily hunt builds
+    /// on every earlier one without re-reading old logs.
+    #[arg(long, value_name = "DIR", conflicts_with = "default_state")]
+    pub state: Option<PathBuf>,
+
+    /// Like --state, in the default folder ($XDG_STATE_HOME/confwatch, else
+    /// ~/.local/state/confwatch).
+    #[arg(long = "default-state")]
+    pub default_state: bool,
 }
 
 /// `--rules` / `--rules-only`, shared with `confwatch rules`.
@@ -167,6 +195,29 @@ pub fn report_rule_errors(set: &RuleSet) -> usize {
     set.errors.len()
 }
 
+/// What the hunt thread hands back: the rule report (alerts already merged with anomalies
+/// later), routine suppression and the behaviour report.
+struct HuntOutcome {
+    report: HuntReport,
+    routine: Option<(RoutineHistory, Vec<(Alert, String)>)>,
+    uba: Option<BehaviourReport>,
+}
+
+/// In JSONL, the per-user risk follows the alerts as `user_risk` records.
+fn write_risk<W: Write>(
+    w: &mut W,
+    format: AlertFormat,
+    risk: &[confwatch_behaviour::UserRisk],
+) -> std::io::Result<()> {
+    if format == AlertFormat::Jsonl {
+        for r in risk {
+            serde_json::to_writer(&mut *w, r)?;
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: HuntArgs) -> Result<u8> {
     let rules = args.rules.load()?;
     let rule_errors = report_rule_errors(&rules);
@@ -230,6 +281,28 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     // Fail on rules that do not compile before reading any input.
     drop(Hunter::new(&rules, &cfg, opts.clone())?);
 
+    // Behaviour analytics: peers, and the state of earlier runs when asked to keep one.
+    let behaviour = !args.no_behaviour;
+    let peers = match &args.peers {
+        Some(p) => Peers::from_csv_path(p).with_context(|| format!("--peers {}", p.display()))?,
+        None => Peers::none(),
+    };
+    let state_dir = match (&args.state, args.default_state) {
+        (Some(d), _) => Some(d.clone()),
+        (None, true) => Some(confwatch_behaviour::store::default_dir()?),
+        (None, false) => None,
+    };
+    let mut store = match (&state_dir, behaviour) {
+        (Some(d), true) => {
+            Some(Store::open(d).with_context(|| format!("--state {}", d.display()))?)
+        }
+        _ => None,
+    };
+    let (engine_state, routine_memory) = match &store {
+        Some(s) => s.load()?,
+        None => Default::default(),
+    };
+
     let ing = args.input.ingestor()?;
     let (inputs, failed) = args.input.discover(&ing);
     let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
@@ -237,15 +310,44 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     // The merge of the time-ordered stream runs on this thread and the hunt on another, in
     // batches: each is about half of the work, so overlapping them shortens the run.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(8);
-    let report = std::thread::scope(|scope| -> Result<HuntReport> {
-        let worker = scope.spawn(|| -> Result<HuntReport> {
-            let mut hunter = Hunter::new(&rules, &cfg, opts)?;
+    let outcome = std::thread::scope(|scope| -> Result<HuntOutcome> {
+        let worker = scope.spawn(|| -> Result<HuntOutcome> {
+            let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
+            let mut engine = behaviour.then(|| {
+                BehaviourEngine::with_state(BehaviourConfig::default(), peers, engine_state)
+            });
             for batch in rx {
                 for ev in &batch {
                     hunter.process(ev);
+                    if let Some(engine) = engine.as_mut() {
+                        engine.observe(ev);
+                    }
                 }
             }
-            Ok(hunter.finish())
+            let report = hunter.finish();
+            Ok(match engine {
+                None => HuntOutcome {
+                    report,
+                    routine: None,
+                    uba: None,
+                },
+                Some(engine) => {
+                    // Rule alerts that are routine for their account are set aside, judged
+                    // only on earlier days; then the day/hour anomalies join them.
+                    let mut routine =
+                        RoutineHistory::new(RoutineConfig::default(), Vec::new(), routine_memory)
+                            .with_activity(engine.state());
+                    let mut report = report;
+                    let (kept, suppressed) =
+                        suppress_routine(std::mem::take(&mut report.alerts), &mut routine);
+                    report.alerts = kept;
+                    HuntOutcome {
+                        report,
+                        routine: Some((routine, suppressed)),
+                        uba: Some(engine.finish()),
+                    }
+                }
+            })
         });
         let mut batch = Vec::with_capacity(HUNT_BATCH);
         for ev in ordered.by_ref() {
@@ -266,6 +368,41 @@ pub fn run(args: HuntArgs) -> Result<u8> {
             .join()
             .map_err(|_| anyhow::anyhow!("the hunt thread panicked"))?
     })?;
+    let HuntOutcome {
+        mut report,
+        routine,
+        uba,
+    } = outcome;
+    let min = opts
+        .min_severity
+        .or(cfg.min_severity)
+        .unwrap_or(Severity::Informational);
+    let mut routine_suppressed: BTreeMap<String, u64> = BTreeMap::new();
+    if let Some((_, suppressed)) = &routine {
+        for (_, why) in suppressed {
+            *routine_suppressed.entry(why.clone()).or_default() += 1;
+        }
+    }
+    if let Some(uba) = &uba {
+        report
+            .alerts
+            .extend(uba.alerts.iter().filter(|a| a.severity >= min).cloned());
+        report.alerts.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.first_seen.cmp(&b.first_seen))
+        });
+    }
+    if let (Some(store), Some(uba), Some((routine, _))) = (store.as_mut(), &uba, &routine) {
+        store.save(&uba.state, &routine.memory)?;
+    }
+    let risk = match (&uba, report.alerts.iter().map(|a| a.last_seen).max()) {
+        (Some(_), Some(now)) => {
+            let now = report.stats.last_event.map_or(now, |t| t.max(now));
+            confwatch_behaviour::risk::score(&report.alerts, now)
+        }
+        _ => Vec::new(),
+    };
     let mut stats = ordered.finish();
     drop(progress);
     if !failed.is_empty() {
@@ -282,6 +419,17 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         rules_loaded: report.stats.rules_loaded,
         suppressed: report.stats.suppressed.clone(),
         below_min_severity: report.stats.below_min_severity,
+        riskiest: risk
+            .iter()
+            .map(|r| RiskyUser {
+                user: r.user.clone(),
+                score: r.score,
+                alerts: r.alerts,
+                episodes: r.episodes,
+                signals: r.signals.iter().map(|s| s.rule_id.clone()).collect(),
+            })
+            .collect(),
+        routine_suppressed: routine_suppressed.into_iter().collect(),
     };
     let format = match args.format {
         HuntFormat::Table => AlertFormat::Table,
@@ -295,13 +443,17 @@ pub fn run(args: HuntArgs) -> Result<u8> {
                 .with_context(|| format!("--output {}", path.display()))?;
             let mut w = BufWriter::new(f);
             write_alerts(&mut w, format, &report.alerts, &run)
+                .and_then(|()| write_risk(&mut w, format, &risk))
                 .and_then(|()| w.flush())
                 .with_context(|| format!("writing {}", path.display()))
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = BufWriter::new(stdout.lock());
-            match write_alerts(&mut w, format, &report.alerts, &run).and_then(|()| w.flush()) {
+            match write_alerts(&mut w, format, &report.alerts, &run)
+                .and_then(|()| write_risk(&mut w, format, &risk))
+                .and_then(|()| w.flush())
+            {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.context("writing alerts"),
             }

@@ -2,6 +2,7 @@
 //! No detection or parsing logic lives here; each `cmd_*` module builds a pipeline from
 //! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
+mod cmd_baseline;
 mod cmd_demo;
 mod cmd_eval;
 mod cmd_events;
@@ -44,6 +45,8 @@ enum Command {
     Scan(cmd_scan::ScanArgs),
     /// Write a simulated organisation's Confluence logs with labelled attack scenarios.
     Simulate(cmd_simulate::SimulateArgs),
+    /// Show what behaviour analytics learnt about a user (from `hunt --state`).
+    Baseline(cmd_baseline::BaselineArgs),
     /// Score hunt alerts against simulation labels (recall, false positives, precision).
     Eval(cmd_eval::EvalArgs),
     /// Simulate a small organisation, hunt it, and show the alerts and riskiest users.
@@ -72,6 +75,7 @@ fn run(command: Command) -> anyhow::Result<u8> {
         Command::Scan(a) => cmd_scan::run(a),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Eval(a) => cmd_eval::run(a),
+        Command::Baseline(a) => cmd_baseline::run(a),
         Command::Demo(a) => cmd_demo::run(a),
     }
 }

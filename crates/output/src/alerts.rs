@@ -42,6 +42,23 @@ pub struct RunSummary {
     /// (allowlist reason, alerts suppressed).
     pub suppressed: Vec<(String, u64)>,
     pub below_min_severity: u64,
+    /// Per-user risk from behaviour analytics, riskiest first; when empty the table ranks
+    /// users by their summed alert scores instead.
+    pub riskiest: Vec<RiskyUser>,
+    /// Rule alerts suppressed as routine for their account: (reason, alerts).
+    pub routine_suppressed: Vec<(String, u64)>,
+}
+
+/// One line of the riskiest-users ranking.
+#[derive(Debug, Clone, Default)]
+pub struct RiskyUser {
+    pub user: String,
+    /// 0–100.
+    pub score: f64,
+    pub alerts: usize,
+    pub episodes: usize,
+    /// Rules behind the score, strongest first.
+    pub signals: Vec<String>,
 }
 
 /// Replaces control characters (terminal escape sequences, newlines) with `?`.
@@ -131,7 +148,31 @@ fn write_summary<W: Write>(w: &mut W, alerts: &[Alert], run: &RunSummary) -> io:
             .collect();
         writeln!(w, "By rule: {}", r.join(", "))?;
     }
-    if !by_user.is_empty() {
+    if !run.riskiest.is_empty() {
+        let u: Vec<String> = run
+            .riskiest
+            .iter()
+            .take(5)
+            .map(|r| {
+                format!(
+                    "{} (risk {:.0}/100, {} alert{} in {} episode{}: {})",
+                    clip(&r.user, 40),
+                    r.score,
+                    r.alerts,
+                    if r.alerts == 1 { "" } else { "s" },
+                    r.episodes,
+                    if r.episodes == 1 { "" } else { "s" },
+                    r.signals
+                        .iter()
+                        .take(3)
+                        .map(|s| clean(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        writeln!(w, "Riskiest users: {}", u.join("; "))?;
+    } else if !by_user.is_empty() {
         let mut users: Vec<(&str, (u64, usize))> = by_user.into_iter().collect();
         users.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
         let u: Vec<String> = users
@@ -149,6 +190,9 @@ fn write_summary<W: Write>(w: &mut W, alerts: &[Alert], run: &RunSummary) -> io:
     }
     for (reason, n) in &run.suppressed {
         writeln!(w, "Suppressed by allowlist: {n} ({})", clean(reason))?;
+    }
+    for (reason, n) in &run.routine_suppressed {
+        writeln!(w, "Suppressed as routine: {n} ({})", clean(reason))?;
     }
     if run.below_min_severity > 0 {
         writeln!(w, "Below --min-severity: {}", run.below_min_severity)?;
