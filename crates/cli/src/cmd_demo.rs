@@ -36,6 +36,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     let out = dir.display().to_string();
     let logs = dir.join("logs").display().to_string();
     let privileged = dir.join("privileged.txt").display().to_string();
+    let peers = dir.join("users.csv").display().to_string();
     let (users, days, seed) = (
         args.users.to_string(),
         args.days.to_string(),
@@ -71,7 +72,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
         &logs,
     ])?;
     println!(
-        "\nThe simulation's answer key is {}/labels.jsonl; score the hunt with\n  confwatch hunt --format jsonl -o alerts.jsonl --privileged-accounts {privileged} {logs}\n  confwatch eval --labels {}/labels.jsonl alerts.jsonl",
+        "\nThe simulation's answer key is {}/labels.jsonl; score the hunt with\n  confwatch hunt --format jsonl -o alerts.jsonl --privileged-accounts {privileged} --peers {peers} {logs}\n  confwatch eval --labels {}/labels.jsonl alerts.jsonl",
         out, out
     );
     // Alerts are the point of the demo, not a failure.
