@@ -8,6 +8,7 @@
 //! shift that same day, so a department-wide surge does not single anyone out); then the day
 //! is folded into the baselines. Nothing looks ahead.
 
+use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -441,6 +442,8 @@ struct DayAcc {
     networks: BTreeSet<String>,
     agents: BTreeSet<String>,
     ips: BTreeSet<String>,
+    last_ip: Option<IpAddr>,
+    last_agent: Option<std::sync::Arc<str>>,
 }
 
 impl DayAcc {
@@ -466,6 +469,8 @@ impl DayAcc {
             networks: BTreeSet::new(),
             agents: BTreeSet::new(),
             ips: BTreeSet::new(),
+            last_ip: None,
+            last_agent: None,
         }
     }
 
@@ -510,6 +515,8 @@ pub struct BehaviourEngine {
     user_days: u64,
     dropped_events: u64,
     stale_events: u64,
+    /// Peer quantiles of the date being judged (cleared before each date).
+    cache: RefCell<HashMap<(String, usize, u32), Option<f64>>>,
 }
 
 impl BehaviourEngine {
@@ -530,6 +537,7 @@ impl BehaviourEngine {
             user_days: 0,
             dropped_events: 0,
             stale_events: 0,
+            cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -616,6 +624,7 @@ impl BehaviourEngine {
 
     /// Judges and folds all users' days of one date.
     fn close_days(&mut self, date: NaiveDate, days: Vec<(String, DayAcc)>) {
+        self.cache.borrow_mut().clear();
         let mut closed: Vec<(String, String, DayAcc, [f64; f::COUNT])> = Vec::new();
         for (user, mut acc) in days {
             acc.close_hour();
@@ -716,35 +725,38 @@ impl BehaviourEngine {
 
     /// The peer quantile of a feature: the group's, else the organisation's.
     fn peer_quantile(&self, group: &str, feature: usize, q: f64) -> Option<f64> {
+        // Pools only change when a date is folded: cache per (group, feature, q) for the
+        // date being judged instead of sorting the pool once per user.
+        let key = (group.to_string(), feature, (q * 1000.0) as u32);
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return *v;
+        }
         let pick = |g: &GroupBaseline| {
-            let vals: Vec<f64> = g
-                .days
-                .iter()
-                .filter_map(|d| d.v.get(feature).copied())
-                .filter(|x| !x.is_nan())
-                .collect();
+            let vals: Vec<f64> = if feature == HOURLY {
+                g.hourly.iter().copied().collect()
+            } else {
+                g.days
+                    .iter()
+                    .filter_map(|d| d.v.get(feature).copied())
+                    .filter(|x| !x.is_nan())
+                    .collect()
+            };
             (vals.len() >= self.cfg.min_peer_samples)
                 .then(|| quantile(vals, q))
                 .flatten()
         };
-        self.state
+        let v = self
+            .state
             .groups
             .get(group)
             .and_then(pick)
-            .or_else(|| self.state.groups.get(ORG).and_then(pick))
+            .or_else(|| self.state.groups.get(ORG).and_then(pick));
+        self.cache.borrow_mut().insert(key, v);
+        v
     }
 
     fn peer_hourly_p99(&self, group: &str) -> Option<f64> {
-        let pick = |g: &GroupBaseline| {
-            (g.hourly.len() >= self.cfg.min_peer_samples)
-                .then(|| quantile(g.hourly.iter().copied(), 0.99))
-                .flatten()
-        };
-        self.state
-            .groups
-            .get(group)
-            .and_then(pick)
-            .or_else(|| self.state.groups.get(ORG).and_then(pick))
+        self.peer_quantile(group, HOURLY, 0.99)
     }
 
     /// Own bound: p99 with enough history, else the most seen so far (a routine heavy
@@ -1075,6 +1087,9 @@ impl BehaviourEngine {
 /// The organisation-wide pool every user also feeds.
 pub const ORG: &str = "*";
 
+/// Cache key standing for the pooled pages-per-hour samples.
+const HOURLY: usize = usize::MAX;
+
 trait WeekdayIndex {
     fn weekday_index(&self) -> usize;
 }
@@ -1116,7 +1131,11 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
         acc.close_hour();
         acc.hour = Some(hour_key);
     }
-    if let Some(ip) = ev.client_ip {
+    // Most events repeat the previous address and browser: skip the formatting then.
+    if let Some(ip) = ev.client_ip
+        && acc.last_ip != Some(ip)
+    {
+        acc.last_ip = Some(ip);
         if acc.networks.len() < MAX_NETWORKS {
             acc.networks.insert(network_of(ip));
         }
@@ -1124,11 +1143,13 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
             acc.ips.insert(ip.to_string());
         }
     }
-    if let Some(ua) = ev.user_agent.as_deref()
-        && acc.agents.len() < MAX_AGENTS
+    if let Some(ua) = &ev.user_agent
+        && acc.last_agent.as_ref() != Some(ua)
     {
-        let ua: String = ua.chars().take(MAX_AGENT_LEN).collect();
-        acc.agents.insert(ua);
+        acc.last_agent = Some(ua.clone());
+        if acc.agents.len() < MAX_AGENTS {
+            acc.agents.insert(ua.chars().take(MAX_AGENT_LEN).collect());
+        }
     }
     let a = ev.action;
     let mut views: u64 = 0;
@@ -1170,10 +1191,17 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
         && let Some(space) = ev.object.space_key.as_deref()
         && (acc.spaces.contains_key(space) || acc.spaces.len() < MAX_DAY_SPACES)
     {
-        let e = acc.spaces.entry(space.to_string()).or_insert((0, t, t));
-        e.0 += views.max(1);
-        e.1 = e.1.min(t);
-        e.2 = e.2.max(t);
+        let n = views.max(1);
+        match acc.spaces.get_mut(space) {
+            Some(e) => {
+                e.0 += n;
+                e.1 = e.1.min(t);
+                e.2 = e.2.max(t);
+            }
+            None => {
+                acc.spaces.insert(space.to_string(), (n, t, t));
+            }
+        }
     }
 }
 
