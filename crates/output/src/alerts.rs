@@ -4,6 +4,7 @@
 //! are neutralised in the table and CSV cells are guarded.
 
 use crate::csv_guard::guard_cell;
+use crate::text::{clean, clip};
 use confwatch_event::alert::{Alert, Severity};
 use confwatch_event::attack::technique_name;
 use serde_json::{Value, json};
@@ -59,23 +60,6 @@ pub struct RiskyUser {
     pub episodes: usize,
     /// Rules behind the score, strongest first.
     pub signals: Vec<String>,
-}
-
-/// Replaces control characters (terminal escape sequences, newlines) with `?`.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-fn clip(s: &str, width: usize) -> String {
-    let c = clean(s);
-    if c.chars().count() <= width {
-        return c;
-    }
-    let mut out: String = c.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Writes the table: one line per alert, then the run summary.

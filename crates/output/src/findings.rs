@@ -5,6 +5,7 @@
 //! whatever the finding holds: the scanner redacts them unless `--show-secrets`.
 
 use crate::csv_guard::guard_cell;
+use crate::text::{clean, clip};
 use confwatch_event::finding::{Finding, Location, SpaceProfile};
 use serde_json::{Map, Value};
 use std::io::{self, Write};
@@ -28,23 +29,6 @@ impl FindingFormat {
             _ => return None,
         })
     }
-}
-
-/// Replaces control characters (terminal escapes, newlines) with `?`.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-fn clip(s: &str, width: usize) -> String {
-    let c = clean(s);
-    if c.chars().count() <= width {
-        return c;
-    }
-    let mut out: String = c.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// A one-line human description of where a location is.

@@ -9,3 +9,4 @@ pub mod alerts;
 pub mod csv_guard;
 pub mod findings;
 pub mod sarif;
+pub mod text;
