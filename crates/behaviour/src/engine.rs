@@ -517,6 +517,7 @@ pub struct BehaviourEngine {
     stale_events: u64,
     /// Peer quantiles of the date being judged (cleared before each date).
     cache: RefCell<HashMap<(String, usize, u32), Option<f64>>>,
+    privileged: HashSet<String>,
 }
 
 impl BehaviourEngine {
@@ -538,7 +539,14 @@ impl BehaviourEngine {
             dropped_events: 0,
             stale_events: 0,
             cache: RefCell::new(HashMap::new()),
+            privileged: HashSet::new(),
         }
+    }
+
+    /// Marks privileged accounts (administrators): their anomaly alerts say so and score
+    /// higher, as the rules' alerts do.
+    pub fn set_privileged<I: IntoIterator<Item = String>>(&mut self, names: I) {
+        self.privileged = names.into_iter().collect();
     }
 
     /// The learnt state so far (closed days only).
@@ -1235,7 +1243,7 @@ impl<'a> Context<'a> {
             feats,
             shift,
             familiar_days: engine.cfg.familiar_days,
-            privileged: false,
+            privileged: engine.privileged.contains(user),
         }
     }
 
@@ -1375,7 +1383,8 @@ impl<'a> Context<'a> {
         } else {
             1.0
         };
-        let score = (f64::from(severity.base_score()) + 10.0 * ratio.max(1.0).log2())
+        let bonus = if self.privileged { 10.0 } else { 0.0 };
+        let score = (f64::from(severity.base_score()) + 10.0 * ratio.max(1.0).log2() + bonus)
             .clamp(0.0, 95.0) as u8;
         let mut counts = BTreeMap::new();
         for (i, name) in f::NAMES.iter().enumerate() {
@@ -1472,6 +1481,7 @@ mod tests {
         }
         let peers = Peers::from_csv(&csv).unwrap();
         let mut e = BehaviourEngine::new(cfg, peers);
+        e.set_privileged(["u0".to_string()]);
         let tz = FixedOffset::east_opt(3600).unwrap();
         let start = tz.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
         for d in 0..days {
@@ -1539,6 +1549,7 @@ mod tests {
             .find(|a| a.rule_id == "uba_first_time_spaces_day")
             .expect("alert");
         assert_eq!(a.user.as_deref(), Some("u0"));
+        assert!(a.privileged);
         assert!(
             a.summary.contains("8 spaces never visited before"),
             "{}",
