@@ -40,6 +40,7 @@ fn run(seed: u64, users: u32, days: u32, allowlist: &[AllowEntry]) -> Run {
     let rules = RuleSet::builtin();
     let mut hunter = Hunter::new(&rules, &cfg, HuntOptions::default()).unwrap();
     let mut engine = BehaviourEngine::new(BehaviourConfig::default(), peers);
+    engine.set_privileged(cfg.privileged_accounts.iter().cloned());
     let ing = Arc::new(Ingestor::new(IngestOptions::default()).unwrap());
     let (inputs, failed) = ing.discover(&[out.join("logs")]);
     assert!(failed.is_empty());
