@@ -518,6 +518,8 @@ pub struct BehaviourEngine {
     /// Peer quantiles of the date being judged (cleared before each date).
     cache: RefCell<HashMap<(String, usize, u32), Option<f64>>>,
     privileged: HashSet<String>,
+    /// Open days of users not yet in the state (for the `max_users` cap).
+    open_new: usize,
 }
 
 impl BehaviourEngine {
@@ -540,6 +542,7 @@ impl BehaviourEngine {
             stale_events: 0,
             cache: RefCell::new(HashMap::new()),
             privileged: HashSet::new(),
+            open_new: 0,
         }
     }
 
@@ -585,10 +588,14 @@ impl BehaviourEngine {
             _ => {}
         }
         if !self.open.contains_key(user) {
-            if !self.state.users.contains_key(user) && self.state.users.len() >= self.cfg.max_users
-            {
+            // Users known plus users new today (not yet in the state) stay within the cap.
+            let known = self.state.users.contains_key(user);
+            if !known && self.state.users.len() + self.open_new >= self.cfg.max_users {
                 self.dropped_events += 1;
                 return;
+            }
+            if !known {
+                self.open_new += 1;
             }
             self.open
                 .insert(user.to_string(), DayAcc::new(date, ev.timestamp));
@@ -618,6 +625,11 @@ impl BehaviourEngine {
             days.sort_by(|a, b| a.0.cmp(&b.0));
             self.close_days(d, days);
         }
+        self.open_new = self
+            .open
+            .keys()
+            .filter(|u| !self.state.users.contains_key(*u))
+            .count();
     }
 
     fn group_of(&self, user: &str) -> String {
@@ -1612,6 +1624,17 @@ mod tests {
             "{}",
             slow[0].summary
         );
+    }
+
+    #[test]
+    fn users_beyond_the_cap_are_counted_not_tracked() {
+        let cfg = BehaviourConfig {
+            max_users: 10,
+            ..BehaviourConfig::default()
+        };
+        let r = run(cfg, 2, |_| 1, None);
+        assert_eq!(r.state.users.len(), 10);
+        assert_eq!(r.dropped_events, 2 * 20);
     }
 
     #[test]
