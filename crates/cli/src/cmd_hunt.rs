@@ -314,7 +314,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let worker = scope.spawn(|| -> Result<HuntOutcome> {
             let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
             let mut engine = behaviour.then(|| {
-                BehaviourEngine::with_state(BehaviourConfig::default(), peers, engine_state)
+                let mut e =
+                    BehaviourEngine::with_state(BehaviourConfig::default(), peers, engine_state);
+                e.set_privileged(cfg.privileged_accounts.iter().cloned());
+                e
             });
             for batch in rx {
                 for ev in &batch {
@@ -384,9 +387,25 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         }
     }
     if let Some(uba) = &uba {
-        report
-            .alerts
-            .extend(uba.alerts.iter().filter(|a| a.severity >= min).cloned());
+        // The --config allowlist applies to anomalies as it does to rule alerts.
+        let mut allowed: BTreeMap<String, u64> = BTreeMap::new();
+        for a in uba.alerts.iter().filter(|a| a.severity >= min) {
+            match cfg.allowed_by(a) {
+                Some(entry) => *allowed.entry(entry.reason.clone()).or_default() += 1,
+                None => report.alerts.push(a.clone()),
+            }
+        }
+        for (reason, n) in allowed {
+            match report
+                .stats
+                .suppressed
+                .iter_mut()
+                .find(|(r, _)| *r == reason)
+            {
+                Some((_, count)) => *count += n,
+                None => report.stats.suppressed.push((reason, n)),
+            }
+        }
         report.alerts.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
