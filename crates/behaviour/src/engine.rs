@@ -1441,6 +1441,7 @@ impl<'a> Context<'a> {
             summary,
             group,
             privileged: self.privileged,
+            episode: None,
             evidence: Evidence {
                 event_count: self.feats.get(f::PAGES).copied().unwrap_or(0.0) as u64,
                 aggregated_value: b.value,

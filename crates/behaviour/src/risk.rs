@@ -66,6 +66,50 @@ pub struct UserRisk {
     pub signals: Vec<Signal>,
 }
 
+/// Episodes of one user's alerts, sorted by `first_seen`: each alert joins the current
+/// episode when it starts within `gap` of that episode's latest end. Returns index lists.
+fn chain(sorted: &[&Alert], gap: Duration) -> Vec<Vec<usize>> {
+    let mut episodes: Vec<Vec<usize>> = Vec::new();
+    let mut end: Option<DateTime<FixedOffset>> = None;
+    for (i, a) in sorted.iter().enumerate() {
+        match (episodes.last_mut(), end) {
+            (Some(ep), Some(e)) if a.first_seen <= e + gap => {
+                ep.push(i);
+                end = Some(e.max(a.last_seen));
+            }
+            _ => {
+                episodes.push(vec![i]);
+                end = Some(a.last_seen);
+            }
+        }
+    }
+    episodes
+}
+
+/// Sets every user alert's `episode` (`user#n`) with the same chaining the risk score uses,
+/// so the alerts of one incident can be read together.
+pub fn assign_episodes(alerts: &mut [Alert], cfg: &RiskConfig) {
+    let gap = Duration::hours(cfg.episode_gap_hours);
+    let mut by_user: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, a) in alerts.iter().enumerate() {
+        if let Some(u) = &a.user {
+            by_user.entry(u.clone()).or_default().push(i);
+        }
+    }
+    for (user, mut idx) in by_user {
+        idx.sort_by_key(|&i| alerts[i].first_seen);
+        let episodes = {
+            let sorted: Vec<&Alert> = idx.iter().map(|&i| &alerts[i]).collect();
+            chain(&sorted, gap)
+        };
+        for (n, ep) in episodes.iter().enumerate() {
+            for &k in ep {
+                alerts[idx[k]].episode = Some(format!("{user}#{}", n + 1));
+            }
+        }
+    }
+}
+
 /// [`score_with`] with the default tuning.
 pub fn score(alerts: &[Alert], now: DateTime<FixedOffset>) -> Vec<UserRisk> {
     score_with(alerts, now, &RiskConfig::default())
@@ -84,21 +128,10 @@ pub fn score_with(alerts: &[Alert], now: DateTime<FixedOffset>, cfg: &RiskConfig
     let mut out = Vec::new();
     for (user, mut list) in by_user {
         list.sort_by_key(|a| a.first_seen);
-        // Episodes: alerts chained within `gap` of the episode's latest alert.
-        let mut episodes: Vec<Vec<&Alert>> = Vec::new();
-        let mut end: Option<DateTime<FixedOffset>> = None;
-        for a in list.iter().copied() {
-            match (episodes.last_mut(), end) {
-                (Some(ep), Some(e)) if a.first_seen <= e + gap => {
-                    ep.push(a);
-                    end = Some(e.max(a.last_seen));
-                }
-                _ => {
-                    episodes.push(vec![a]);
-                    end = Some(a.last_seen);
-                }
-            }
-        }
+        let episodes: Vec<Vec<&Alert>> = chain(&list, gap)
+            .into_iter()
+            .map(|ep| ep.into_iter().map(|i| list[i]).collect())
+            .collect();
         let mut signals = Vec::new();
         let mut keep = 1.0f64;
         for (n, ep) in episodes.iter().enumerate() {
@@ -188,8 +221,24 @@ mod tests {
             summary: format!("{rule} by {user}"),
             group: BTreeMap::new(),
             privileged: false,
+            episode: None,
             evidence: Evidence::default(),
         }
+    }
+
+    #[test]
+    fn episodes_are_assigned_to_alerts() {
+        let mut alerts = vec![
+            alert("a", "r1", "2026-03-02T01:00:00Z", 50),
+            alert("a", "r2", "2026-03-02T02:30:00Z", 50),
+            alert("a", "r1", "2026-03-03T09:00:00Z", 50),
+        ];
+        assign_episodes(&mut alerts, &RiskConfig::default());
+        let eps: Vec<_> = alerts
+            .iter()
+            .map(|a| a.episode.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(eps, ["a#1", "a#1", "a#2"]);
     }
 
     #[test]

@@ -251,6 +251,7 @@ mod tests {
             summary: "s".into(),
             group: BTreeMap::new(),
             privileged: false,
+            episode: None,
             evidence: Evidence {
                 aggregated_value: magnitude,
                 ..Evidence::default()

@@ -415,6 +415,12 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     if let (Some(store), Some(uba), Some((routine, _))) = (store.as_mut(), &uba, &routine) {
         store.save(&uba.state, &routine.memory)?;
     }
+    if uba.is_some() {
+        confwatch_behaviour::risk::assign_episodes(
+            &mut report.alerts,
+            &confwatch_behaviour::risk::RiskConfig::default(),
+        );
+    }
     let risk = match (&uba, report.alerts.iter().map(|a| a.last_seen).max()) {
         (Some(_), Some(now)) => {
             let now = report.stats.last_event.map_or(now, |t| t.max(now));

@@ -54,6 +54,13 @@ fn hunt_with_behaviour_ranks_users_keeps_state_and_catches_baseline_only_attacks
             .as_f64()
             .is_some_and(|s| (0.0..=100.0).contains(&s))
     }));
+    // Every alert about a user belongs to one of that user's episodes.
+    assert!(
+        records
+            .iter()
+            .filter(|r| r["rule_id"].is_string() && r["user"].is_string())
+            .all(|r| r["episode"].as_str().is_some_and(|e| e.contains('#')))
+    );
     // Anomaly alerts from baselines are part of the same stream.
     assert!(records.iter().any(|r| {
         r["rule_id"]

@@ -1106,6 +1106,7 @@ fn build_alert(b: &Building, dets: &[RuleMeta], corrs: &[CorrMeta], terms: &[Str
         summary,
         group: b.group.clone(),
         privileged: b.privileged,
+        episode: None,
         evidence: Evidence {
             event_count: b.event_count,
             aggregated_value: b.aggregated,

@@ -420,6 +420,7 @@ mod tests {
             summary: String::new(),
             group: BTreeMap::new(),
             privileged: false,
+            episode: None,
             evidence: Evidence::default(),
         }
     }

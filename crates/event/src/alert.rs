@@ -156,6 +156,10 @@ pub struct Alert {
     /// Whether the acting user is on the privileged-account list.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub privileged: bool,
+    /// `user#n`: the user's n-th episode, shared by every alert of that user that follows
+    /// another within two hours, so one incident reads as one group (set by `hunt`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub episode: Option<String>,
     pub evidence: Evidence,
 }
 
@@ -195,6 +199,7 @@ mod tests {
             summary: "s".into(),
             group: BTreeMap::new(),
             privileged: false,
+            episode: None,
             evidence: Evidence::default(),
         };
         let j = serde_json::to_value(&a).unwrap();

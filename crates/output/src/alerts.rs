@@ -401,6 +401,7 @@ mod tests {
             summary: summary.into(),
             group: BTreeMap::new(),
             privileged: false,
+            episode: None,
             evidence: Evidence {
                 event_count: 3,
                 samples: vec![SampleRequest {
