@@ -3,7 +3,7 @@
 //! NDJSON. Every string from a log is treated as attacker-controlled: control characters
 //! are neutralised in the table and CSV cells are guarded.
 
-use crate::csv_guard::guard_cell;
+use crate::csv_guard::csv_cell;
 use crate::text::{clean, clip};
 use confwatch_event::alert::{Alert, Severity};
 use confwatch_event::attack::technique_name;
@@ -208,15 +208,6 @@ pub const CSV_COLUMNS: &[&str] = &[
     "event_count",
     "sample_origins",
 ];
-
-fn csv_cell(s: &str) -> String {
-    let g = guard_cell(s);
-    if g.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", g.replace('"', "\"\""))
-    } else {
-        g.into_owned()
-    }
-}
 
 /// CSV with a header; every cell guarded against formula injection.
 pub fn write_csv<W: Write>(w: &mut W, alerts: &[Alert]) -> io::Result<()> {

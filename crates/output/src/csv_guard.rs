@@ -11,9 +11,27 @@ pub fn guard_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// One CSV cell: guarded against formula injection, then quoted when it holds a comma, a
+/// quote or a line break (RFC 4180).
+pub fn csv_cell(s: &str) -> String {
+    let g = guard_cell(s);
+    if g.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", g.replace('"', "\"\""))
+    } else {
+        g.into_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::guard_cell;
+    use super::{csv_cell, guard_cell};
+
+    #[test]
+    fn cells_are_guarded_then_quoted() {
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
 
     #[test]
     fn formulas_are_neutralised() {

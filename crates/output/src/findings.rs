@@ -4,7 +4,7 @@
 //! control characters are neutralised in the table and CSV cells are guarded. Secrets are
 //! whatever the finding holds: the scanner redacts them unless `--show-secrets`.
 
-use crate::csv_guard::guard_cell;
+use crate::csv_guard::csv_cell;
 use crate::text::{clean, clip};
 use confwatch_event::finding::{Finding, Location, SpaceProfile};
 use serde_json::{Map, Value};
@@ -188,15 +188,6 @@ pub fn write_jsonl<W: Write>(w: &mut W, findings: &[Finding]) -> io::Result<()> 
         w.write_all(b"\n")?;
     }
     Ok(())
-}
-
-fn csv_cell(s: &str) -> String {
-    let g = guard_cell(s);
-    if g.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", g.replace('"', "\"\""))
-    } else {
-        g.into_owned()
-    }
 }
 
 /// CSV: one row per location (a finding seen in 3 versions gives 3 rows with the same
