@@ -417,3 +417,32 @@ fn docker_pattern_xff_lists_and_microsecond_durations() {
     assert_eq!(xff_ev["peer_ip"], "10.0.0.3");
     assert_eq!(xff_ev["forwarded_for"], "203.0.113.9, 10.0.0.2, 10.0.0.3");
 }
+
+#[test]
+fn small_disorder_inside_a_file_is_put_in_time_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Tomcat stamps a request when it starts but writes it when it ends.
+    let text: String = [5, 1, 9, 3, 7]
+        .iter()
+        .map(|s| {
+            LINE.replace("12:57:26", &format!("12:57:{s:02}"))
+                .replace("pageId=42", &format!("pageId={s}"))
+                + "\n"
+        })
+        .collect();
+    let p = write(dir.path(), "late.log", text.as_bytes());
+    let out = confwatch()
+        .args(["events", "--format", "jsonl"])
+        .arg(&p)
+        .output()
+        .expect("run");
+    let ids: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["object"]["page_id"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .collect();
+    assert_eq!(ids, [1, 3, 5, 7, 9]);
+}
