@@ -62,13 +62,15 @@ pub fn run(args: DemoArgs) -> Result<u8> {
     crate::run_argv(sim)?;
     println!("\n== confwatch events --stats {logs}\n");
     crate::run_argv(["confwatch", "events", "--stats", "--no-progress", &logs])?;
-    println!("\n== confwatch hunt --privileged-accounts {privileged} {logs}\n");
+    println!("\n== confwatch hunt --privileged-accounts {privileged} --peers {peers} {logs}\n");
     let code = crate::run_argv([
         "confwatch",
         "hunt",
         "--no-progress",
         "--privileged-accounts",
         &privileged,
+        "--peers",
+        &peers,
         &logs,
     ])?;
     println!(
