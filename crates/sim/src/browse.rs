@@ -386,6 +386,21 @@ impl<'a> Client<'a> {
         self.req("GET", target, 200, bytes, dur);
     }
 
+    /// Downloads every attachment of `page` one after another, thinking `think_mean_s`
+    /// seconds (on average) before each.
+    pub fn download_each_attachment(&mut self, page: usize, think_mean_s: f64) {
+        let names: Vec<Arc<str>> = self
+            .org
+            .pages
+            .get(page)
+            .map(|x| x.attachments.clone())
+            .unwrap_or_default();
+        for name in names {
+            self.think(think_mean_s);
+            self.download_attachment(page, &name);
+        }
+    }
+
     pub fn download_all_attachments(&mut self, page: usize) {
         let Some(p) = self.org.pages.get(page) else {
             return;

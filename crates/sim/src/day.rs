@@ -368,15 +368,7 @@ pub fn user_day(
         c.search(term, None);
         if let Some(&p) = org.search("vpn", 1).first() {
             c.view_page(p, 120.0);
-            let att: Vec<Arc<str>> = org
-                .pages
-                .get(p)
-                .map(|x| x.attachments.clone())
-                .unwrap_or_default();
-            for a in att {
-                c.think(10.0);
-                c.download_attachment(p, &a);
-            }
+            c.download_each_attachment(p, 10.0);
         }
     }
 

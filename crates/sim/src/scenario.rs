@@ -913,15 +913,7 @@ pub fn run_episode(
                 for &p in hits.iter().take(k) {
                     c.think(4.0);
                     c.view_page(p, 40.0);
-                    let att: Vec<Arc<str>> = org
-                        .pages
-                        .get(p)
-                        .map(|x| x.attachments.clone())
-                        .unwrap_or_default();
-                    for a in att {
-                        c.think(3.0);
-                        c.download_attachment(p, &a);
-                    }
+                    c.download_each_attachment(p, 3.0);
                 }
             }
             // Make sure every sensitive page was seen: targeted reading of the results.
