@@ -15,6 +15,7 @@ pub mod classify;
 pub mod formats;
 pub mod input;
 pub mod jsondoc;
+pub mod login_join;
 pub mod merge;
 pub mod read;
 pub mod sniff;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use input::Input;
+pub use login_join::{LoginJoinOptions, join_logins};
 
 /// Errors that concern a whole input or the configuration; line-level problems are
 /// [`formats::ParseError`]s counted in [`FileStats`].
