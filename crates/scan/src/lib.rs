@@ -19,6 +19,7 @@ pub mod filters;
 pub mod input;
 pub mod rules;
 pub mod scanner;
+pub mod state;
 pub mod text;
 pub mod validate;
 

@@ -11,10 +11,12 @@
 //! on; only a failed or unauthorised space listing stops it. Links from the server are only
 //! followed on the configured origin, so credentials never leave for another host.
 
-use crate::collect::Collector;
+use crate::collect::{Collector, IgnoreList, Report};
 use crate::error::ScanError;
 use crate::input::attach;
-use crate::scanner::{BodyFormat, DocResult, Document, Scanner};
+use crate::scanner::{BodyFormat, DocResult, Document, ScanOptions, Scanner};
+use crate::state::{self, StateStore, StoredSpace};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use confwatch_event::finding::{ContentType, Location};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -134,7 +136,10 @@ pub struct RestConfig {
     pub max_retry_after: Duration,
     /// Page size requested from listing endpoints.
     pub page_limit: u32,
-    /// Only pages last modified at or after this ISO-8601 date/time prefix (e.g. `2025-01-01`).
+    /// Only pages last modified at or after this ISO-8601 date or date-time (`2025-01-01`,
+    /// `2025-01-01T12:00`, `2025-01-01T12:00:00+01:00`; without a zone it is UTC). Asked of
+    /// the server (DC: CQL `lastmodified`; Cloud: newest first, listing stopped at the first
+    /// older page) and checked again on each page's own timestamp.
     pub since: Option<String>,
 }
 
@@ -174,6 +179,55 @@ pub struct RestStats {
     pub errors: Vec<String>,
 }
 
+/// Parses a `--since` value (see [`RestConfig::since`]).
+pub fn parse_since(s: &str) -> Result<DateTime<Utc>, ScanError> {
+    let t = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(d.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| {
+            ScanError::Config(format!(
+                "--since {s}: expected a date (2025-01-31) or date-time (2025-01-31T12:00[:00][Z|+01:00])"
+            ))
+        })
+}
+
+/// When a page or blog post was last modified (its current version's timestamp).
+fn modified_at(item: &Value) -> Option<DateTime<Utc>> {
+    let s = s(item, "/version/createdAt").or_else(|| s(item, "/version/when"))?;
+    DateTime::parse_from_rfc3339(&s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// `"…"` for CQL, with `"` and `\` escaped.
+fn cql_quote(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 #[derive(Debug)]
 enum FetchError {
     Auth(u16),
@@ -182,6 +236,18 @@ enum FetchError {
     Transport(String),
     RateLimited,
     Refused(String),
+}
+
+impl FetchError {
+    /// Errors that may go away on a later run (network, server, rate limit, token): a space
+    /// that saw one is not recorded as complete.
+    fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Transport(_) | FetchError::RateLimited | FetchError::Auth(_) => true,
+            FetchError::Status(s) => *s >= 500,
+            FetchError::Malformed(_) | FetchError::Refused(_) => false,
+        }
+    }
 }
 
 impl std::fmt::Display for FetchError {
@@ -210,6 +276,8 @@ struct Client<'a> {
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limited: AtomicU64,
+    /// Transient failures reported so far (see [`FetchError::is_transient`]).
+    transient: AtomicU64,
     errors: Mutex<Vec<String>>,
 }
 
@@ -279,11 +347,15 @@ impl<'a> Client<'a> {
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            transient: AtomicU64::new(0),
             errors: Mutex::new(Vec::new()),
         })
     }
 
     fn report(&self, url: &str, e: &FetchError) {
+        if e.is_transient() {
+            self.transient.fetch_add(1, Ordering::Relaxed);
+        }
         if let Ok(mut v) = self.errors.lock()
             && v.len() < 10_000
         {
@@ -385,8 +457,14 @@ impl<'a> Client<'a> {
 
     /// Follows a listing's pagination, returning every `results` item. Errors after the
     /// first page end the listing and are reported; an auth error on the first page is
-    /// returned.
-    fn list(&self, first: &str, relative_to_base: bool) -> Result<Vec<Value>, FetchError> {
+    /// returned. With `stop`, the first item it matches ends the listing (newest-first
+    /// listings stop at the first page older than `--since`).
+    fn list(
+        &self,
+        first: &str,
+        relative_to_base: bool,
+        stop: Option<&dyn Fn(&Value) -> bool>,
+    ) -> Result<Vec<Value>, FetchError> {
         let mut out = Vec::new();
         let mut url = first.to_owned();
         let mut seen = std::collections::HashSet::new();
@@ -404,7 +482,14 @@ impl<'a> Client<'a> {
                 }
             };
             match v.get("results").and_then(Value::as_array) {
-                Some(items) => out.extend(items.iter().cloned()),
+                Some(items) => {
+                    for it in items {
+                        if stop.is_some_and(|f| f(it)) {
+                            return Ok(out);
+                        }
+                        out.push(it.clone());
+                    }
+                }
                 None => {
                     let e = FetchError::Malformed("no `results` array".into());
                     if n == 0 {
@@ -433,8 +518,13 @@ impl<'a> Client<'a> {
     }
 
     /// A listing whose failure is reported and treated as empty.
-    fn list_or_report(&self, first: &str, relative_to_base: bool) -> Vec<Value> {
-        match self.list(first, relative_to_base) {
+    fn list_or_report(
+        &self,
+        first: &str,
+        relative_to_base: bool,
+        stop: Option<&dyn Fn(&Value) -> bool>,
+    ) -> Vec<Value> {
+        match self.list(first, relative_to_base, stop) {
             Ok(v) => v,
             Err(e) => {
                 self.report(first, &e);
@@ -511,92 +601,154 @@ fn storage_body(item: &Value) -> Option<&str> {
     item.pointer("/body/storage/value").and_then(Value::as_str)
 }
 
-/// Scans everything the account can see (or `cfg.spaces`). Returns the statistics and the
-/// errors the scan went on after; an unusable space listing (including 401/403) is an error.
-pub fn scan_rest(
-    scanner: &Scanner,
-    cfg: &RestConfig,
-    collector: &mut Collector,
-) -> Result<RestStats, ScanError> {
-    let client = Client::new(cfg)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.concurrency.clamp(1, 64))
-        .build()
-        .map_err(|e| ScanError::Config(e.to_string()))?;
-    let limit = cfg.page_limit.clamp(1, 250);
-    let spaces_url = match cfg.flavor {
-        Flavor::Cloud => {
-            let mut u = format!("{}/wiki/api/v2/spaces?limit={limit}", client.origin);
-            if !cfg.spaces.is_empty() {
-                let keys: Vec<String> = cfg.spaces.iter().map(|k| enc(k)).collect();
-                u.push_str(&format!("&keys={}", keys.join(",")));
+/// The client, worker pool and listing settings of one scan.
+struct Crawler<'a> {
+    client: Client<'a>,
+    pool: rayon::ThreadPool,
+    limit: u32,
+    rel: bool,
+}
+
+impl<'a> Crawler<'a> {
+    fn new(cfg: &'a RestConfig) -> Result<Crawler<'a>, ScanError> {
+        let client = Client::new(cfg)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.concurrency.clamp(1, 64))
+            .build()
+            .map_err(|e| ScanError::Config(e.to_string()))?;
+        Ok(Crawler {
+            client,
+            pool,
+            limit: cfg.page_limit.clamp(1, 250),
+            rel: cfg.flavor == Flavor::DataCenter,
+        })
+    }
+
+    /// The spaces to scan, in the server's order; an unusable listing is an error.
+    fn spaces(&self) -> Result<Vec<SpaceRef>, ScanError> {
+        let cfg = self.client.cfg;
+        let limit = self.limit;
+        let spaces_url = match cfg.flavor {
+            Flavor::Cloud => {
+                let mut u = format!("{}/wiki/api/v2/spaces?limit={limit}", self.client.origin);
+                if !cfg.spaces.is_empty() {
+                    let keys: Vec<String> = cfg.spaces.iter().map(|k| enc(k)).collect();
+                    u.push_str(&format!("&keys={}", keys.join(",")));
+                }
+                u
             }
-            u
-        }
-        Flavor::DataCenter => {
-            let mut u = format!("{}/rest/api/space?limit={limit}&start=0", cfg.base_url);
-            for k in &cfg.spaces {
-                u.push_str(&format!("&spaceKey={}", enc(k)));
+            Flavor::DataCenter => {
+                let mut u = format!("{}/rest/api/space?limit={limit}&start=0", cfg.base_url);
+                for k in &cfg.spaces {
+                    u.push_str(&format!("&spaceKey={}", enc(k)));
+                }
+                u
             }
-            u
-        }
-    };
-    let relative_to_base = cfg.flavor == Flavor::DataCenter;
-    let spaces = client
-        .list(&spaces_url, relative_to_base)
-        .map_err(|e| match e {
-            FetchError::Auth(status) => ScanError::Auth {
-                url: spaces_url.clone(),
-                status,
-            },
-            other => ScanError::Http {
-                url: spaces_url.clone(),
-                message: other.to_string(),
-            },
-        })?;
-    let mut stats = RestStats::default();
-    for sp in spaces {
-        let space = SpaceRef {
-            id: s(&sp, "/id").unwrap_or_default(),
-            key: s(&sp, "/key").unwrap_or_default(),
-            name: s(&sp, "/name"),
         };
-        if space.key.is_empty() || (!cfg.spaces.is_empty() && !cfg.spaces.contains(&space.key)) {
-            continue;
-        }
-        stats.spaces += 1;
-        for kind in ["page", "blogpost"] {
-            let url = match cfg.flavor {
-                Flavor::Cloud => format!(
-                    "{}/wiki/api/v2/spaces/{}/{kind}s?body-format=storage&limit={limit}",
-                    client.origin,
-                    enc(&space.id)
-                ),
-                Flavor::DataCenter => format!(
-                    "{}/rest/api/content?spaceKey={}&type={kind}&status=current&expand=body.storage,version&limit={limit}&start=0",
+        let listed = self
+            .client
+            .list(&spaces_url, self.rel, None)
+            .map_err(|e| match e {
+                FetchError::Auth(status) => ScanError::Auth {
+                    url: spaces_url.clone(),
+                    status,
+                },
+                other => ScanError::Http {
+                    url: spaces_url.clone(),
+                    message: other.to_string(),
+                },
+            })?;
+        Ok(listed
+            .iter()
+            .map(|sp| SpaceRef {
+                id: s(sp, "/id").unwrap_or_default(),
+                key: s(sp, "/key").unwrap_or_default(),
+                name: s(sp, "/name"),
+            })
+            .filter(|sp| {
+                !sp.key.is_empty() && (cfg.spaces.is_empty() || cfg.spaces.contains(&sp.key))
+            })
+            .collect())
+    }
+
+    /// The first listing URL of a space's pages or blog posts, modified since `since` when
+    /// given: DC asks CQL for `lastmodified` a day early (CQL dates are in the account's time
+    /// zone, which the client does not know) and the exact time is checked per page; Cloud v2
+    /// has no date filter, so the listing is sorted newest first and stopped at the first
+    /// older page.
+    fn listing_url(&self, space: &SpaceRef, kind: &str, since: Option<DateTime<Utc>>) -> String {
+        let cfg = self.client.cfg;
+        let limit = self.limit;
+        match (cfg.flavor, since) {
+            (Flavor::Cloud, None) => format!(
+                "{}/wiki/api/v2/spaces/{}/{kind}s?body-format=storage&limit={limit}",
+                self.client.origin,
+                enc(&space.id)
+            ),
+            (Flavor::Cloud, Some(_)) => format!(
+                "{}/wiki/api/v2/spaces/{}/{kind}s?body-format=storage&sort=-modified-date&limit={limit}",
+                self.client.origin,
+                enc(&space.id)
+            ),
+            (Flavor::DataCenter, None) => format!(
+                "{}/rest/api/content?spaceKey={}&type={kind}&status=current&expand=body.storage,version&limit={limit}&start=0",
+                cfg.base_url,
+                enc(&space.key)
+            ),
+            (Flavor::DataCenter, Some(t)) => {
+                let day = (t - TimeDelta::days(1)).format("%Y-%m-%d").to_string();
+                let cql = format!(
+                    "space = {} and type = {kind} and lastmodified >= {}",
+                    cql_quote(&space.key),
+                    cql_quote(&day)
+                );
+                format!(
+                    "{}/rest/api/content/search?cql={}&expand=body.storage,version&limit={limit}&start=0",
                     cfg.base_url,
-                    enc(&space.key)
-                ),
-            };
-            let items = client.list_or_report(&url, relative_to_base);
-            let items: Vec<Value> = items
+                    enc(&cql)
+                )
+            }
+        }
+    }
+
+    /// Scans one space (pages and blog posts modified since `since`, or all) into
+    /// `collector`. Returns whether it completed: no transient failure (network, 5xx, rate
+    /// limit, token) while crawling it.
+    fn crawl_space(
+        &self,
+        scanner: &Scanner,
+        space: &SpaceRef,
+        since: Option<DateTime<Utc>>,
+        collector: &mut Collector,
+        stats: &mut RestStats,
+    ) -> bool {
+        let client = &self.client;
+        let before = client.transient.load(Ordering::Relaxed);
+        stats.spaces += 1;
+        let older = |it: &Value| match (since, modified_at(it)) {
+            (Some(t), Some(m)) => m < t,
+            _ => false,
+        };
+        for kind in ["page", "blogpost"] {
+            let url = self.listing_url(space, kind, since);
+            // Only Cloud's newest-first listing can stop early; DC's CQL listing has no order.
+            let stop: Option<&dyn Fn(&Value) -> bool> =
+                if since.is_some() && client.cfg.flavor == Flavor::Cloud {
+                    Some(&older)
+                } else {
+                    None
+                };
+            let items: Vec<Value> = client
+                .list_or_report(&url, self.rel, stop)
                 .into_iter()
-                .filter(|it| {
-                    match (
-                        &cfg.since,
-                        s(it, "/version/createdAt").or_else(|| s(it, "/version/when")),
-                    ) {
-                        (Some(since), Some(when)) => when.as_str() >= since.as_str(),
-                        _ => true,
-                    }
-                })
+                .filter(|it| !older(it))
                 .collect();
             // Pages in parallel on the bounded pool; results added in listing order.
             for chunk in items.chunks(64) {
-                let scanned: Vec<Vec<Scanned>> = pool.install(|| {
+                let scanned: Vec<Vec<Scanned>> = self.pool.install(|| {
                     chunk
                         .par_iter()
-                        .map(|it| scan_item(&client, scanner, &space, kind, it))
+                        .map(|it| scan_item(client, scanner, space, kind, it))
                         .collect()
                 });
                 for docs in scanned {
@@ -613,12 +765,217 @@ pub fn scan_rest(
                 }
             }
         }
+        client.transient.load(Ordering::Relaxed) == before
     }
-    stats.requests = client.requests.load(Ordering::Relaxed);
-    stats.retries = client.retries.load(Ordering::Relaxed);
-    stats.rate_limited = client.rate_limited.load(Ordering::Relaxed);
-    stats.errors = client.errors.into_inner().unwrap_or_default();
+
+    fn finish(self, stats: &mut RestStats) {
+        stats.requests = self.client.requests.load(Ordering::Relaxed);
+        stats.retries = self.client.retries.load(Ordering::Relaxed);
+        stats.rate_limited = self.client.rate_limited.load(Ordering::Relaxed);
+        stats.errors = self.client.errors.into_inner().unwrap_or_default();
+    }
+}
+
+/// Scans everything the account can see (or `cfg.spaces`). Returns the statistics and the
+/// errors the scan went on after; an unusable space listing (including 401/403) is an error.
+pub fn scan_rest(
+    scanner: &Scanner,
+    cfg: &RestConfig,
+    collector: &mut Collector,
+) -> Result<RestStats, ScanError> {
+    let since = cfg.since.as_deref().map(parse_since).transpose()?;
+    let crawler = Crawler::new(cfg)?;
+    let spaces = crawler.spaces()?;
+    let mut stats = RestStats::default();
+    for space in &spaces {
+        crawler.crawl_space(scanner, space, since, collector, &mut stats);
+    }
+    crawler.finish(&mut stats);
     Ok(stats)
+}
+
+/// How a scan with a state store uses it.
+pub struct StateRun<'s> {
+    pub store: &'s mut StateStore,
+    /// Scan each space only for content modified since its last complete scan (watermark,
+    /// less [`StateRun::overlap`]); a space never scanned completely is scanned in full.
+    /// An explicit [`RestConfig::since`] wins.
+    pub incremental: bool,
+    /// The run's start time (what a completion records as the watermark).
+    pub now: DateTime<Utc>,
+    /// Subtracted from a watermark, for clock skew between this host and the server.
+    pub overlap: TimeDelta,
+}
+
+impl<'s> StateRun<'s> {
+    /// Starts now, 10 minutes' overlap.
+    pub fn new(store: &'s mut StateStore, incremental: bool) -> StateRun<'s> {
+        StateRun {
+            store,
+            incremental,
+            now: Utc::now(),
+            overlap: TimeDelta::minutes(10),
+        }
+    }
+}
+
+/// What a scan with a state store did.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub run_id: i64,
+    /// An interrupted run was continued.
+    pub resumed: bool,
+    /// When the run first started (its watermark if it completes).
+    pub started_at: String,
+    /// Spaces completed earlier in this run and not scanned again (findings from the store).
+    pub skipped: Vec<String>,
+    /// Spaces scanned now and completed.
+    pub completed: Vec<String>,
+    /// Spaces that saw a transient failure; the next run scans them again.
+    pub incomplete: Vec<String>,
+    /// Every space completed: the watermarks moved.
+    pub finished: bool,
+    pub watermarks_advanced: u64,
+}
+
+fn state_err(e: state::StateError) -> ScanError {
+    ScanError::Config(e.to_string())
+}
+
+/// Like [`scan_rest`], remembering progress in a state store: spaces an interrupted run of
+/// the same site and scope completed are skipped (their findings come from the store), the
+/// others are scanned whole, and only when every space completed do the watermarks move to
+/// the run's start. Progress lines (resumed, skipped, incremental window) go to `progress`
+/// as they happen, so they are seen even if this run is interrupted too.
+pub fn scan_rest_with_state(
+    scanner: &Scanner,
+    cfg: &RestConfig,
+    options: &ScanOptions,
+    ignore: &IgnoreList,
+    run: StateRun<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Report, RestStats, RunSummary), ScanError> {
+    let explicit = cfg.since.as_deref().map(parse_since).transpose()?;
+    let site = cfg.base_url.clone();
+    let mut keys = cfg.spaces.clone();
+    keys.sort();
+    keys.dedup();
+    let mode = match (&explicit, run.incremental) {
+        (Some(t), _) => format!("since={}", state::fmt_time(*t)),
+        (None, true) => "incremental".to_owned(),
+        (None, false) => "full".to_owned(),
+    };
+    // A run resumes only the same question: same dialect, spaces, content kinds and window.
+    let scope = format!(
+        "{:?};spaces={};history={};comments={};attachments={};{mode}",
+        cfg.flavor,
+        keys.join(","),
+        cfg.history,
+        cfg.comments,
+        cfg.attachments
+    );
+    let handle = run
+        .store
+        .begin_run(&site, &scope, run.now)
+        .map_err(state_err)?;
+    let mut summary = RunSummary {
+        run_id: handle.id,
+        resumed: handle.resumed,
+        started_at: state::fmt_time(handle.started_at),
+        ..RunSummary::default()
+    };
+    if handle.abandoned > 0 {
+        progress(&format!(
+            "state: {} interrupted run(s) of {site} with other options abandoned",
+            handle.abandoned
+        ));
+    }
+    if handle.resumed {
+        progress(&format!(
+            "state: resuming the interrupted run started {} ({} space(s) already complete)",
+            summary.started_at,
+            handle.done_spaces.len()
+        ));
+    }
+    let crawler = Crawler::new(cfg)?;
+    let spaces = crawler.spaces()?;
+    let mut stats = RestStats::default();
+    let mut parts: Vec<Report> = Vec::new();
+    for space in &spaces {
+        if handle.done_spaces.contains(&space.key) {
+            let stored = run
+                .store
+                .space_findings(handle.id, &space.key)
+                .map_err(state_err)?
+                .unwrap_or_default();
+            progress(&format!(
+                "state: space {} completed earlier in this run, skipped ({} finding(s) from the state store)",
+                space.key,
+                stored.findings.len()
+            ));
+            parts.push(stored.into_report());
+            summary.skipped.push(space.key.clone());
+            continue;
+        }
+        let since = match (explicit, run.incremental) {
+            (Some(t), _) => Some(t),
+            (None, true) => match run.store.watermark(&site, &space.key).map_err(state_err)? {
+                Some(w) => {
+                    let from = w - run.overlap;
+                    progress(&format!(
+                        "state: space {}: incremental, content modified since {} (last complete scan {}, less {} min overlap)",
+                        space.key,
+                        state::fmt_time(from),
+                        state::fmt_time(w),
+                        run.overlap.num_minutes()
+                    ));
+                    Some(from)
+                }
+                None => {
+                    progress(&format!(
+                        "state: space {}: no earlier complete scan, scanning all of it",
+                        space.key
+                    ));
+                    None
+                }
+            },
+            (None, false) => None,
+        };
+        let mut collector = Collector::new(options.clone(), ignore.clone());
+        let complete = crawler.crawl_space(scanner, space, since, &mut collector, &mut stats);
+        let report = collector.finish();
+        if complete {
+            run.store
+                .space_done(
+                    handle.id,
+                    &space.key,
+                    since,
+                    &StoredSpace::from_report(&report),
+                )
+                .map_err(state_err)?;
+            summary.completed.push(space.key.clone());
+        } else {
+            progress(&format!(
+                "state: space {} did not complete (network, server or token errors); the next run with this --state scans it again",
+                space.key
+            ));
+            summary.incomplete.push(space.key.clone());
+        }
+        parts.push(report);
+    }
+    crawler.finish(&mut stats);
+    if summary.incomplete.is_empty() {
+        summary.watermarks_advanced = run
+            .store
+            .finish_run(&handle, &site, Utc::now().max(run.now))
+            .map_err(state_err)?;
+        summary.finished = true;
+    }
+    Ok((
+        state::merge_reports(parts, options.max_locations),
+        stats,
+        summary,
+    ))
 }
 
 fn scan_doc(
@@ -739,7 +1096,7 @@ fn scan_item(
             )],
         };
         for u in urls {
-            for c in client.list_or_report(&u, rel) {
+            for c in client.list_or_report(&u, rel, None) {
                 if let Some(b) = storage_body(&c) {
                     let mut loc = ctx.location(&c, ContentType::Comment, flavor);
                     loc.title = Some(format!(
@@ -764,7 +1121,7 @@ fn scan_item(
                 enc(&id)
             ),
         };
-        for a in client.list_or_report(&u, rel) {
+        for a in client.list_or_report(&u, rel, None) {
             let title = s(&a, "/title").unwrap_or_else(|| "attachment".to_owned());
             let link = match flavor {
                 Flavor::Cloud => s(&a, "/downloadLink")
