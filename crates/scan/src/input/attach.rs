@@ -1,13 +1,14 @@
 //! Attachment text extraction: plain text and markup files, Office Open XML (`.docx`,
 //! `.xlsx` rebuilt as tables so "User | Password" columns are seen, `.pptx`), Visio
-//! `.vsdx`, and draw.io diagrams (plain or compressed `<diagram>` content). Binary formats
-//! we cannot read yield nothing. PDF is not read (no small maintained pure-Rust extractor
-//! was chosen).
+//! `.vsdx`, draw.io diagrams (plain or compressed `<diagram>` content), and PDF text (with
+//! the `pdf` feature, through `pdf-extract`, size-capped and guarded against its panics).
+//! Binary formats we cannot read yield nothing.
 
 use crate::scanner::BodyFormat;
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 use std::io::{Cursor, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Text taken from an attachment (or one member of an archive).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,9 +22,82 @@ pub struct Part {
 /// Cap on text or decompressed member size (zip bombs).
 const MAX_MEMBER: u64 = 64 << 20;
 
-/// Extracts the scannable text of an attachment named `name`.
+/// Largest PDF handed to the extractor (parsing keeps the whole document in memory).
+pub const MAX_PDF: usize = 32 << 20;
+
+/// PDFs that could not be read (parse error, encrypted, panic in the extractor, too large)
+/// since the process started; the CLI reports it.
+static PDF_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// How many PDF attachments could not be read so far.
+pub fn pdf_failures() -> u64 {
+    PDF_FAILURES.load(Ordering::Relaxed)
+}
+
+/// Why an attachment yielded no text although its format is known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttachError {
+    #[error("PDF of {size} bytes is over the {MAX_PDF}-byte limit")]
+    PdfTooLarge { size: usize },
+    #[error("PDF not readable: {0}")]
+    Pdf(String),
+    #[error("PDF extractor panicked on this file")]
+    PdfPanic,
+}
+
+/// Extracts the scannable text of an attachment named `name`; unreadable PDFs are counted
+/// (see [`pdf_failures`]) and yield nothing.
 pub fn extract(name: &str, data: &[u8]) -> Vec<Part> {
-    let lower = name.to_ascii_lowercase();
+    extract_checked(name, data).unwrap_or_default()
+}
+
+/// Like [`extract`], saying why a PDF yielded nothing.
+pub fn extract_checked(name: &str, data: &[u8]) -> Result<Vec<Part>, AttachError> {
+    if data.starts_with(b"%PDF-") {
+        return pdf(data)
+            .map(|text| {
+                vec![Part {
+                    member: None,
+                    text,
+                    format: BodyFormat::Plain,
+                }]
+            })
+            .inspect_err(|_| {
+                PDF_FAILURES.fetch_add(1, Ordering::Relaxed);
+            });
+    }
+    Ok(extract_other(&name.to_ascii_lowercase(), data))
+}
+
+/// PDF text, capped at [`MAX_MEMBER`] bytes.
+#[cfg(feature = "pdf")]
+fn pdf(data: &[u8]) -> Result<String, AttachError> {
+    if data.len() > MAX_PDF {
+        return Err(AttachError::PdfTooLarge { size: data.len() });
+    }
+    // pdf-extract (and lopdf below it) can panic on malformed input; a bad attachment
+    // must cost one warning, not the scan.
+    let mut text = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(data))
+        .map_err(|_| AttachError::PdfPanic)?
+        .map_err(|e| AttachError::Pdf(e.to_string()))?;
+    if text.len() > MAX_MEMBER as usize {
+        let mut cut = MAX_MEMBER as usize;
+        while cut > 0 && !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    Ok(text)
+}
+
+#[cfg(not(feature = "pdf"))]
+fn pdf(_data: &[u8]) -> Result<String, AttachError> {
+    Err(AttachError::Pdf(
+        "built without the `pdf` feature".to_owned(),
+    ))
+}
+
+fn extract_other(lower: &str, data: &[u8]) -> Vec<Part> {
     if data.starts_with(b"PK\x03\x04") {
         return ooxml(data);
     }
@@ -37,7 +111,7 @@ pub fn extract(name: &str, data: &[u8]) -> Vec<Part> {
     }
     if looks_textual(data) {
         let text = String::from_utf8_lossy(data).into_owned();
-        let format = BodyFormat::from_path(&lower);
+        let format = BodyFormat::from_path(lower);
         return vec![Part {
             member: None,
             text,

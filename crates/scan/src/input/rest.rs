@@ -236,6 +236,8 @@ enum FetchError {
     Transport(String),
     RateLimited,
     Refused(String),
+    /// Downloaded, but its content could not be read (a broken PDF).
+    Unreadable(String),
 }
 
 impl FetchError {
@@ -245,7 +247,7 @@ impl FetchError {
         match self {
             FetchError::Transport(_) | FetchError::RateLimited | FetchError::Auth(_) => true,
             FetchError::Status(s) => *s >= 500,
-            FetchError::Malformed(_) | FetchError::Refused(_) => false,
+            FetchError::Malformed(_) | FetchError::Refused(_) | FetchError::Unreadable(_) => false,
         }
     }
 }
@@ -259,6 +261,7 @@ impl std::fmt::Display for FetchError {
             FetchError::Transport(m) => write!(f, "transport error: {m}"),
             FetchError::RateLimited => f.write_str("still rate limited after retries"),
             FetchError::Refused(m) => write!(f, "refused: {m}"),
+            FetchError::Unreadable(m) => write!(f, "attachment: {m}"),
         }
     }
 }
@@ -1145,7 +1148,14 @@ fn scan_item(
             };
             match client.get_bytes(&url) {
                 Ok(data) => {
-                    for part in attach::extract(&title, &data) {
+                    let parts = match attach::extract_checked(&title, &data) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            client.report(&url, &FetchError::Unreadable(e.to_string()));
+                            Vec::new()
+                        }
+                    };
+                    for part in parts {
                         let mut loc = ctx.location(&a, ContentType::Attachment, flavor);
                         loc.title = ctx.title.clone();
                         loc.attachment = Some(match &part.member {
