@@ -8,6 +8,7 @@ use confwatch_event::finding::Severity;
 use confwatch_output::findings::{FindingFormat, write_csv, write_jsonl, write_table};
 use confwatch_output::sarif::{SarifRule, write_sarif};
 use confwatch_scan::input::{export, files, rest};
+use confwatch_scan::state::{StateStore, merge_reports};
 use confwatch_scan::{Collector, IgnoreList, ScanOptions, Scanner};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,9 +52,24 @@ pub struct ScanArgs {
     /// REST: per-request timeout in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
-    /// REST: only pages last modified at or after this ISO date (e.g. 2025-01-01).
+    /// REST: only pages and blog posts last modified at or after DATE: 2025-01-31,
+    /// 2025-01-31T12:00 (UTC) or 2025-01-31T12:00:00+01:00. Wins over --incremental.
     #[arg(long, value_name = "DATE", requires = "url")]
     pub since: Option<String>,
+    /// REST: remember scans in this SQLite state store: a folder (the same folder can be
+    /// `hunt --state DIR`) or a .sqlite3/.db file. It keeps per site and space the start of
+    /// the last complete scan, and the spaces an interrupted run completed, so running the
+    /// same command again resumes it (completed spaces are skipped, their findings come from
+    /// the store).
+    #[arg(long, value_name = "PATH", requires = "url")]
+    pub state: Option<PathBuf>,
+    /// REST with --state: scan each space only for content modified since its last complete
+    /// scan (with 10 minutes' overlap); spaces never completed are scanned in full.
+    #[arg(long, requires = "state")]
+    pub incremental: bool,
+    /// REST with --state: forget an interrupted run of this site and start over.
+    #[arg(long, requires = "state")]
+    pub restart: bool,
     /// Output format.
     #[arg(long, default_value = "table", value_parser = ["table", "jsonl", "csv", "sarif"])]
     pub format: String,
@@ -118,7 +134,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let format = FindingFormat::from_name(&args.format)
         .with_context(|| format!("unknown format {}", args.format))?;
     let scanner = Scanner::new(options.clone()).context("loading the scan rules")?;
-    let mut collector = Collector::new(options, ignore);
+    let mut collector = Collector::new(options.clone(), ignore.clone());
+    let mut rest_report = None;
     let mut warnings: Vec<String> = Vec::new();
     let mut stdin_used = false;
     for p in &args.paths {
@@ -159,7 +176,49 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         cfg.concurrency = args.concurrency.max(1);
         cfg.timeout = std::time::Duration::from_secs(args.timeout.max(1));
         cfg.since = args.since.clone();
-        let stats = rest::scan_rest(&scanner, &cfg, &mut collector)?;
+        if let Some(s) = &args.since {
+            rest::parse_since(s)?;
+        }
+        let stats = match &args.state {
+            None => rest::scan_rest(&scanner, &cfg, &mut collector)?,
+            Some(p) => {
+                let mut store =
+                    StateStore::open(p).with_context(|| format!("--state {}", p.display()))?;
+                if args.restart {
+                    let n = store.abandon_runs(&cfg.base_url)?;
+                    if n > 0 {
+                        eprintln!("confwatch: state: --restart: {n} interrupted run(s) forgotten");
+                    }
+                }
+                let run = rest::StateRun::new(&mut store, args.incremental);
+                let mut progress = |line: &str| eprintln!("confwatch: {line}");
+                let (report, stats, summary) = rest::scan_rest_with_state(
+                    &scanner,
+                    &cfg,
+                    &options,
+                    &ignore,
+                    run,
+                    &mut progress,
+                )?;
+                if summary.finished {
+                    eprintln!(
+                        "confwatch: state: run complete ({} space(s) scanned, {} resumed from the store); next --incremental starts from {}",
+                        summary.completed.len(),
+                        summary.skipped.len(),
+                        summary.started_at
+                    );
+                } else {
+                    eprintln!(
+                        "confwatch: state: run incomplete ({} of {} space(s) not completed: {}); run the same command again to resume, watermarks unchanged",
+                        summary.incomplete.len(),
+                        summary.incomplete.len() + summary.completed.len() + summary.skipped.len(),
+                        summary.incomplete.join(", ")
+                    );
+                }
+                rest_report = Some(report);
+                stats
+            }
+        };
         eprintln!(
             "confwatch: REST: {} space(s), {} document(s), {} request(s), {} retr(y/ies), {} rate-limited, {} error(s)",
             stats.spaces,
@@ -177,7 +236,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     if warnings.len() > 20 {
         eprintln!("confwatch: … and {} more warnings", warnings.len() - 20);
     }
-    let report = collector.finish();
+    let report = match rest_report {
+        Some(r) => merge_reports(vec![collector.finish(), r], options.max_locations),
+        None => collector.finish(),
+    };
     if let Some(p) = &args.space_profiles {
         let json = serde_json::to_vec_pretty(&report.spaces).context("serialising profiles")?;
         std::fs::write(p, json).with_context(|| format!("writing {}", p.display()))?;
@@ -205,6 +267,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
         // `confwatch scan … | head`: the reader left; not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
         Err(e) => return Err(e).context("writing the report"),
+    }
+    let pdf_failed = confwatch_scan::input::attach::pdf_failures();
+    if pdf_failed > 0 {
+        eprintln!(
+            "confwatch: note: {pdf_failed} PDF attachment(s) could not be read (encrypted, damaged, or over 32 MiB) and were skipped"
+        );
     }
     if report.documents > 0 && report.malformed > 0 {
         eprintln!(
