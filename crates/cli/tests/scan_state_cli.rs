@@ -16,6 +16,8 @@ struct Fake {
     requests: Arc<Mutex<Vec<String>>>,
     /// Space OPS's listings answer 401.
     fail_ops: Arc<AtomicBool>,
+    /// Space OPS's listings take 20 s.
+    hang_ops: Arc<AtomicBool>,
 }
 
 impl Fake {
@@ -34,59 +36,69 @@ fn fake_dc() -> Fake {
     let base = format!("http://{}", l.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
     let fail_ops = Arc::new(AtomicBool::new(false));
-    let (rq, fo) = (requests.clone(), fail_ops.clone());
+    let hang_ops = Arc::new(AtomicBool::new(false));
+    let (rq, fo, ho) = (requests.clone(), fail_ops.clone(), hang_ops.clone());
     std::thread::spawn(move || {
         for stream in l.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut line = String::new();
-            r.read_line(&mut line).unwrap();
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-            loop {
-                let mut h = String::new();
-                if r.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
-                    break;
+            let (rq, fo, ho) = (rq.clone(), fo.clone(), ho.clone());
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                        break;
+                    }
                 }
-            }
-            rq.lock().unwrap().push(path.clone());
-            let page = |id: &str, space: &str, pw: &str| {
-                format!(
-                    r#"{{"results":[{{"id":"{id}","type":"page","status":"current","title":"P{id}","version":{{"by":{{"username":"bob"}},"number":1,"when":"2025-01-01T00:00:00.000Z"}},"body":{{"storage":{{"value":"<p>{space} password: {pw}</p>","representation":"storage"}}}},"_links":{{"webui":"/x/{id}"}}}}],"start":0,"limit":25,"size":1,"_links":{{}}}}"#
-                )
-            };
-            let empty = r#"{"results":[],"start":0,"limit":25,"size":0,"_links":{}}"#.to_owned();
-            let is_pages = path.contains("type=page") || path.contains("type%20%3D%20page");
-            let (status, body) = if path.starts_with("/rest/api/space") {
-                (
+                rq.lock().unwrap().push(path.clone());
+                let page = |id: &str, space: &str, pw: &str| {
+                    format!(
+                        r#"{{"results":[{{"id":"{id}","type":"page","status":"current","title":"P{id}","version":{{"by":{{"username":"bob"}},"number":1,"when":"2025-01-01T00:00:00.000Z"}},"body":{{"storage":{{"value":"<p>{space} password: {pw}</p>","representation":"storage"}}}},"_links":{{"webui":"/x/{id}"}}}}],"start":0,"limit":25,"size":1,"_links":{{}}}}"#
+                    )
+                };
+                let empty =
+                    r#"{"results":[],"start":0,"limit":25,"size":0,"_links":{}}"#.to_owned();
+                let is_pages = path.contains("type=page") || path.contains("type%20%3D%20page");
+                let (status, body) = if path.starts_with("/rest/api/space") {
+                    (
                     "200 OK",
                     r#"{"results":[{"id":1,"key":"IT","name":"IT"},{"id":2,"key":"OPS","name":"Ops"}],"start":0,"limit":25,"size":2,"_links":{}}"#.to_owned(),
                 )
-            } else if path.contains("lastmodified") {
-                // Nothing was modified since the first run.
-                ("200 OK", empty)
-            } else if is_pages && path.contains("IT") {
-                ("200 OK", page("7", "IT", "Vpn#Secret77"))
-            } else if is_pages && path.contains("OPS") {
-                if fo.load(Ordering::SeqCst) {
-                    // The token expired while crawling OPS (not retried, so the test is quick).
-                    ("401 Unauthorized", "{}".to_owned())
+                } else if path.contains("lastmodified") {
+                    // Nothing was modified since the first run.
+                    ("200 OK", empty)
+                } else if is_pages && path.contains("IT") {
+                    ("200 OK", page("7", "IT", "Vpn#Secret77"))
+                } else if is_pages && path.contains("OPS") {
+                    if ho.load(Ordering::SeqCst) {
+                        // The network hangs; the test kills the scanner meanwhile.
+                        std::thread::sleep(std::time::Duration::from_secs(20));
+                    }
+                    if fo.load(Ordering::SeqCst) {
+                        // The token expired while crawling OPS (not retried, so the test is quick).
+                        ("401 Unauthorized", "{}".to_owned())
+                    } else {
+                        ("200 OK", page("8", "OPS", "Ops#Secret88"))
+                    }
                 } else {
-                    ("200 OK", page("8", "OPS", "Ops#Secret88"))
-                }
-            } else {
-                ("200 OK", empty)
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
+                    ("200 OK", empty)
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
         }
     });
     Fake {
         base,
         requests,
         fail_ops,
+        hang_ops,
     }
 }
 
@@ -210,4 +222,65 @@ fn interrupted_run_is_resumed_and_flags_are_checked() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--since last week"));
+}
+
+#[test]
+fn killed_run_keeps_completed_spaces_and_the_next_run_resumes() {
+    use std::io::BufRead;
+    let fake = fake_dc();
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().display().to_string();
+    fake.hang_ops.store(true, Ordering::SeqCst);
+    let bin = assert_cmd::cargo::cargo_bin("confwatch");
+    let mut child = std::process::Command::new(&bin)
+        .env("CONFWATCH_PAT", PAT)
+        .args([
+            "scan",
+            "--url",
+            &fake.base,
+            "--dc",
+            "--state",
+            &s,
+            "--incremental",
+        ])
+        .args(["--concurrency", "1", "--format", "jsonl"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+        if line.contains("space IT complete") {
+            break;
+        }
+    }
+    // Killed (as by a crash or SIGKILL) while OPS hangs: no report was written.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fake.hang_ops.store(false, Ordering::SeqCst);
+    let a = confwatch()
+        .args([
+            "scan",
+            "--url",
+            &fake.base,
+            "--dc",
+            "--state",
+            &s,
+            "--incremental",
+        ])
+        .args(["--format", "jsonl"])
+        .assert()
+        .code(1);
+    let e = stderr_of(&a);
+    assert!(e.contains("resuming the interrupted run"), "{e}");
+    assert!(
+        e.contains("space IT completed earlier in this run, skipped"),
+        "{e}"
+    );
+    assert!(e.contains("state: run complete"), "{e}");
+    assert_eq!(pages_in(&a), ["7", "8"]);
 }

@@ -956,6 +956,11 @@ pub fn scan_rest_with_state(
                     &StoredSpace::from_report(&report),
                 )
                 .map_err(state_err)?;
+            progress(&format!(
+                "state: space {} complete ({} finding(s)), recorded",
+                space.key,
+                report.findings.len()
+            ));
             summary.completed.push(space.key.clone());
         } else {
             progress(&format!(
