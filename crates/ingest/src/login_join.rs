@@ -841,6 +841,46 @@ mod tests {
         );
     }
 
+    /// The checked-in sample (testdata/spray): every login pairs within its node.
+    #[test]
+    fn spray_sample_joins_within_each_node() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/spray");
+        let ing = Arc::new(
+            crate::Ingestor::new(crate::IngestOptions {
+                local_offset: FixedOffset::east_opt(3600).unwrap(),
+                ..crate::IngestOptions::default()
+            })
+            .unwrap(),
+        );
+        let (inputs, failed) = ing.discover(&[root]);
+        assert!(failed.is_empty());
+        let mut j = join_logins(ing.ordered(inputs), LoginJoinOptions::default());
+        let out: Vec<Event> = j.by_ref().collect();
+        assert_eq!(j.stats().joined, 13, "{:?}", j.stats());
+        assert_eq!(
+            (j.stats().access_unpaired, j.stats().security_unpaired),
+            (0, 0)
+        );
+        let mut sprayed: Vec<&str> = out
+            .iter()
+            .filter(|e| e.client().as_deref() == Some("198.51.100.7"))
+            .filter_map(|e| e.user.as_deref())
+            .collect();
+        sprayed.sort_unstable();
+        assert_eq!(
+            sprayed,
+            [
+                "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"
+            ]
+        );
+        assert!(
+            out.iter()
+                .filter(|e| e.action == Action::Login && e.origin.file.contains("node2"))
+                .all(|e| e.user.as_deref() == Some("carol")
+                    && e.client().as_deref() == Some("203.0.113.20"))
+        );
+    }
+
     /// One generated input event: kind (0 other, 1 access login, 2 security login), time
     /// step, thread, node, user.
     fn arb_events() -> impl Strategy<Value = Vec<(u8, i64, u8, u8, u8)>> {
