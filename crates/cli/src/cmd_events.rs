@@ -47,7 +47,8 @@ pub fn run(args: EventsArgs) -> Result<u8> {
         if args.format == EventsFormat::Table {
             writeln!(out, "{}", table_header())?;
         }
-        for ev in ordered.by_ref() {
+        // Security-log logins give their user name to the access-log request they belong to.
+        for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
             if args.hide_noise && ev.is_noise() {
                 continue;
             }

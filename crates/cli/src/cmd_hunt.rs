@@ -307,69 +307,102 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let (inputs, failed) = args.input.discover(&ing);
     let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
     let mut ordered = ing.ordered(inputs);
-    // The merge of the time-ordered stream runs on this thread and the hunt on another, in
-    // batches: each is about half of the work, so overlapping them shortens the run.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(8);
+    // Three stages overlap: this thread merges the time-ordered stream, one thread runs the
+    // rules and one the behaviour analytics; each batch is shared by both.
+    type Batch = std::sync::Arc<Vec<confwatch_event::Event>>;
+    let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let (uba_tx, uba_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let uba_tx = behaviour.then_some(uba_tx);
     let outcome = std::thread::scope(|scope| -> Result<HuntOutcome> {
-        let worker = scope.spawn(|| -> Result<HuntOutcome> {
-            let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
-            let mut engine = behaviour.then(|| {
-                let mut e =
-                    BehaviourEngine::with_state(BehaviourConfig::default(), peers, engine_state);
-                e.set_privileged(cfg.privileged_accounts.iter().cloned());
-                e
-            });
-            for batch in rx {
-                for ev in &batch {
-                    hunter.process(ev);
-                    if let Some(engine) = engine.as_mut() {
-                        engine.observe(ev);
+        let rules_worker = std::thread::Builder::new()
+            .name("hunt-rules".into())
+            .spawn_scoped(scope, || -> Result<HuntReport> {
+                let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
+                for batch in rules_rx {
+                    for ev in batch.iter() {
+                        hunter.process(ev);
                     }
                 }
-            }
-            let report = hunter.finish();
-            Ok(match engine {
-                None => HuntOutcome {
-                    report,
-                    routine: None,
-                    uba: None,
-                },
-                Some(engine) => {
-                    // Rule alerts that are routine for their account are set aside, judged
-                    // only on earlier days; then the day/hour anomalies join them.
-                    let mut routine =
-                        RoutineHistory::new(RoutineConfig::default(), Vec::new(), routine_memory)
-                            .with_activity(engine.state());
-                    let mut report = report;
-                    let (kept, suppressed) =
-                        suppress_routine(std::mem::take(&mut report.alerts), &mut routine);
-                    report.alerts = kept;
-                    HuntOutcome {
-                        report,
-                        routine: Some((routine, suppressed)),
-                        uba: Some(engine.finish()),
-                    }
-                }
+                Ok(hunter.finish())
             })
-        });
+            .context("starting the rule thread")?;
+        let uba_worker = std::thread::Builder::new()
+            .name("hunt-uba".into())
+            .spawn_scoped(scope, || -> Option<BehaviourEngine> {
+                let mut engine = behaviour.then(|| {
+                    let mut e = BehaviourEngine::with_state(
+                        BehaviourConfig::default(),
+                        peers,
+                        engine_state,
+                    );
+                    e.set_privileged(cfg.privileged_accounts.iter().cloned());
+                    e
+                });
+                for batch in uba_rx {
+                    if let Some(engine) = engine.as_mut() {
+                        for ev in batch.iter() {
+                            engine.observe(ev);
+                        }
+                    }
+                }
+                engine
+            })
+            .context("starting the behaviour thread")?;
         let mut batch = Vec::with_capacity(HUNT_BATCH);
-        for ev in ordered.by_ref() {
+        let send = |full: Vec<confwatch_event::Event>| -> bool {
+            let shared = std::sync::Arc::new(full);
+            if let Some(tx) = &uba_tx
+                && tx.send(std::sync::Arc::clone(&shared)).is_err()
+            {
+                return false;
+            }
+            // A closed channel means the worker ended early; its error is reported below.
+            rules_tx.send(shared).is_ok()
+        };
+        // Security-log logins give their user name to the access-log request they belong to.
+        for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(HUNT_BATCH));
-                if tx.send(full).is_err() {
-                    // The hunt thread ended early; its error is reported below.
+                if !send(full) {
                     break;
                 }
             }
         }
         if !batch.is_empty() {
-            let _ = tx.send(batch);
+            send(batch);
         }
-        drop(tx);
-        worker
+        drop(rules_tx);
+        drop(uba_tx);
+        let report = rules_worker
             .join()
-            .map_err(|_| anyhow::anyhow!("the hunt thread panicked"))?
+            .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;
+        let engine = uba_worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the behaviour thread panicked"))?;
+        Ok(match engine {
+            None => HuntOutcome {
+                report,
+                routine: None,
+                uba: None,
+            },
+            Some(engine) => {
+                // Rule alerts that are routine for their account are set aside, judged
+                // only on earlier days; then the day/hour anomalies join them.
+                let mut routine =
+                    RoutineHistory::new(RoutineConfig::default(), Vec::new(), routine_memory)
+                        .with_activity(engine.state());
+                let mut report = report;
+                let (kept, suppressed) =
+                    suppress_routine(std::mem::take(&mut report.alerts), &mut routine);
+                report.alerts = kept;
+                HuntOutcome {
+                    report,
+                    routine: Some((routine, suppressed)),
+                    uba: Some(engine.finish()),
+                }
+            }
+        })
     })?;
     let HuntOutcome {
         mut report,

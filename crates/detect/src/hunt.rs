@@ -19,7 +19,8 @@ use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationType, SigmaCollection, WindowMode,
 };
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -79,9 +80,10 @@ struct RuleMeta {
     options: RuleOptions,
     /// Correlations referencing this rule (indices into `corrs`).
     parents: Vec<usize>,
-    /// Single-event rules: grouping fields and merge window.
-    group_by: Vec<String>,
+    /// Single-event rules: merge window (the grouping fields are `spec`).
     group_window: i64,
+    /// Index of `group_by` in [`Hunter::specs`].
+    spec: usize,
 }
 
 #[derive(Debug)]
@@ -89,13 +91,15 @@ struct CorrMeta {
     rule: RuleMeta,
     timespan: i64,
     group_by: Vec<String>,
+    /// Index of `group_by` in [`Hunter::specs`].
+    spec: usize,
     threshold: Option<f64>,
 }
 
 /// One contributing event, shared by every rule it matched and every window it falls in.
+/// Text is shared (`Arc<str>`) so evidence sets and samples point at it without copying.
 #[derive(Debug)]
 struct Item {
-    epoch: i64,
     ts: DateTime<FixedOffset>,
     file: Arc<str>,
     line: u64,
@@ -105,33 +109,35 @@ struct Item {
     user: Option<Arc<str>>,
     client_ip: Option<IpAddr>,
     method: Option<Arc<str>>,
-    url: Option<String>,
+    url: Option<Arc<str>>,
     status: Option<u16>,
     user_agent: Option<Arc<str>>,
-    search_query: Option<String>,
-    page: Option<String>,
-    space: Option<String>,
-    attachment: Option<String>,
-    audit_action: Option<String>,
-    audit_message: Option<String>,
+    search_query: Option<Arc<str>>,
+    page: Option<Arc<str>>,
+    space: Option<Arc<str>>,
+    attachment: Option<Arc<str>>,
+    audit_action: Option<Arc<str>>,
+    audit_message: Option<Arc<str>>,
     rest_items: u32,
 }
 
-fn cut(s: &str) -> String {
+fn cut(s: &str) -> Arc<str> {
     if s.len() <= MAX_TEXT {
-        return s.to_owned();
+        return Arc::from(s);
     }
     let mut end = MAX_TEXT;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", s.get(..end).unwrap_or(""))
+    Arc::from(format!("{}…", s.get(..end).unwrap_or("")))
 }
 
-/// One detection of one event: which rule matched, in which order.
+/// One detection of one event: which rule matched, in which order. The event time is kept
+/// here too, so window eviction does not chase the item pointer.
 #[derive(Debug, Clone)]
 struct Entry {
     seq: u64,
+    epoch: i64,
     rule: usize,
     item: Rc<Item>,
 }
@@ -140,7 +146,6 @@ impl Item {
     fn new(ev: &Event) -> Item {
         let page = crate::view::page_ref(ev);
         Item {
-            epoch: ev.timestamp.timestamp(),
             ts: ev.timestamp,
             file: ev.origin.file.clone(),
             line: ev.origin.line,
@@ -168,19 +173,78 @@ impl Item {
     }
 
     fn sample(&self) -> SampleRequest {
+        let owned = |v: &Option<Arc<str>>| v.as_deref().map(str::to_owned);
         SampleRequest {
             timestamp: self.ts,
             origin: format!("{}:{}", self.file, self.line),
             action: self.action.to_owned(),
-            user: self.user.as_deref().map(str::to_owned),
+            user: owned(&self.user),
             client_ip: self.client_ip.map(|i| i.to_string()),
-            method: self.method.as_deref().map(str::to_owned),
-            url: self.url.clone(),
+            method: owned(&self.method),
+            url: owned(&self.url),
             status: self.status,
-            user_agent: self.user_agent.as_deref().map(str::to_owned),
-            search_query: self.search_query.clone(),
-            audit_action: self.audit_action.clone(),
+            user_agent: owned(&self.user_agent),
+            search_query: owned(&self.search_query),
+            audit_action: owned(&self.audit_action),
         }
+    }
+}
+
+/// The kinds of distinct values an alert keeps, in the order of [`DISTINCT_KINDS`].
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Users,
+    UserAgents,
+    SearchQueries,
+    Pages,
+    Spaces,
+    Attachments,
+    AuditActions,
+    AuditMessages,
+    Actions,
+}
+
+/// Names of the kinds as alerts and summaries call them (`source_ips` is kept apart).
+const DISTINCT_KINDS: [&str; 9] = [
+    "users",
+    "user_agents",
+    "search_queries",
+    "pages",
+    "spaces",
+    "attachments",
+    "audit_actions",
+    "audit_messages",
+    "actions",
+];
+
+/// Distinct values of one kind: a set to test membership and the first-seen order.
+#[derive(Debug)]
+struct DistinctValues<T> {
+    seen: FxHashSet<T>,
+    order: Vec<T>,
+}
+
+impl<T> Default for DistinctValues<T> {
+    fn default() -> Self {
+        DistinctValues {
+            seen: FxHashSet::default(),
+            order: Vec::new(),
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Clone> DistinctValues<T> {
+    /// Adds `v`; false when the set is full (then the alert says it was truncated).
+    fn note(&mut self, v: &T) -> bool {
+        if self.seen.contains(v) {
+            return true;
+        }
+        if self.seen.len() >= MAX_DISTINCT {
+            return false;
+        }
+        self.seen.insert(v.clone());
+        self.order.push(v.clone());
+        true
     }
 }
 
@@ -199,13 +263,14 @@ struct Building {
     event_count: u64,
     truncated: bool,
     per_rule: BTreeMap<usize, u64>,
-    per_rule_pages: BTreeMap<usize, BTreeSet<String>>,
+    per_rule_pages: FxHashMap<usize, FxHashSet<Arc<str>>>,
     failures: u64,
     items_sum: u64,
-    distinct: BTreeMap<&'static str, Vec<String>>,
-    distinct_sets: BTreeMap<&'static str, BTreeSet<String>>,
-    first_samples: Vec<SampleRequest>,
-    last_samples: VecDeque<SampleRequest>,
+    distinct: [DistinctValues<Arc<str>>; DISTINCT_KINDS.len()],
+    source_ips: DistinctValues<IpAddr>,
+    /// The first few and the last few contributing events; turned into samples at the end.
+    first_samples: Vec<Rc<Item>>,
+    last_samples: VecDeque<Rc<Item>>,
     privileged: bool,
 }
 
@@ -235,33 +300,23 @@ impl Building {
             event_count: 0,
             truncated: false,
             per_rule: BTreeMap::new(),
-            per_rule_pages: BTreeMap::new(),
+            per_rule_pages: FxHashMap::default(),
             failures: 0,
             items_sum: 0,
-            distinct: BTreeMap::new(),
-            distinct_sets: BTreeMap::new(),
+            distinct: Default::default(),
+            source_ips: DistinctValues::default(),
             first_samples: Vec::new(),
             last_samples: VecDeque::new(),
             privileged: false,
         }
     }
 
-    fn note(&mut self, kind: &'static str, value: &str) {
-        let set = self.distinct_sets.entry(kind).or_default();
-        // Most values repeat: look before allocating.
-        if set.contains(value) {
-            return;
-        }
-        if set.len() >= MAX_DISTINCT {
+    fn note(&mut self, kind: Kind, value: &Option<Arc<str>>) {
+        if let Some(v) = value
+            && let Some(set) = self.distinct.get_mut(kind as usize)
+            && !set.note(v)
+        {
             self.truncated = true;
-            return;
-        }
-        if set.insert(value.to_owned()) {
-            // First-seen order is what the summary quotes.
-            self.distinct
-                .entry(kind)
-                .or_default()
-                .push(value.to_owned());
         }
     }
 
@@ -283,49 +338,62 @@ impl Building {
             self.failures += 1;
         }
         self.items_sum += u64::from(it.rest_items);
-        if let Some(u) = &it.user {
-            self.note("users", u);
-        }
-        if let Some(ip) = it.client_ip {
-            self.note("source_ips", &ip.to_string());
-        }
-        if let Some(a) = &it.user_agent {
-            self.note("user_agents", a);
-        }
-        if let Some(q) = &it.search_query {
-            self.note("search_queries", q);
-        }
-        if let Some(p) = &it.page
-            && it.content
+        self.note(Kind::Users, &it.user);
+        if let Some(ip) = it.client_ip
+            && !self.source_ips.note(&ip)
         {
-            self.note("pages", p);
+            self.truncated = true;
+        }
+        self.note(Kind::UserAgents, &it.user_agent);
+        self.note(Kind::SearchQueries, &it.search_query);
+        if it.content
+            && let Some(p) = &it.page
+        {
+            self.note(Kind::Pages, &it.page);
             let set = self.per_rule_pages.entry(e.rule).or_default();
             if set.len() < MAX_DISTINCT {
                 set.insert(p.clone());
             }
         }
-        if let Some(s) = &it.space {
-            self.note("spaces", s);
+        self.note(Kind::Spaces, &it.space);
+        self.note(Kind::Attachments, &it.attachment);
+        self.note(Kind::AuditActions, &it.audit_action);
+        self.note(Kind::AuditMessages, &it.audit_message);
+        if let Some(set) = self.distinct.get_mut(Kind::Actions as usize)
+            && !set.order.iter().any(|a| a.as_ref() == it.action)
+        {
+            set.note(&Arc::from(it.action));
         }
-        if let Some(a) = &it.attachment {
-            self.note("attachments", a);
-        }
-        if let Some(a) = &it.audit_action {
-            self.note("audit_actions", a);
-        }
-        if let Some(m) = &it.audit_message {
-            self.note("audit_messages", m);
-        }
-        self.note("actions", it.action);
-        let s = it.sample();
         if self.first_samples.len() < FIRST_SAMPLES {
-            self.first_samples.push(s);
+            self.first_samples.push(e.item.clone());
         } else {
             if self.last_samples.len() >= LAST_SAMPLES {
                 self.last_samples.pop_front();
             }
-            self.last_samples.push_back(s);
+            self.last_samples.push_back(e.item.clone());
         }
+    }
+
+    /// Distinct values per kind in first-seen order, and how many were seen, as the alert
+    /// and its summary name them.
+    fn distinct_maps(&self) -> (BTreeMap<&'static str, Vec<String>>, BTreeMap<&'static str, u64>) {
+        let mut lists = BTreeMap::new();
+        let mut counts = BTreeMap::new();
+        for (kind, set) in DISTINCT_KINDS.iter().zip(&self.distinct) {
+            if set.order.is_empty() {
+                continue;
+            }
+            lists.insert(*kind, set.order.iter().map(|v| v.to_string()).collect());
+            counts.insert(*kind, set.seen.len() as u64);
+        }
+        if !self.source_ips.order.is_empty() {
+            lists.insert(
+                "source_ips",
+                self.source_ips.order.iter().map(IpAddr::to_string).collect(),
+            );
+            counts.insert("source_ips", self.source_ips.seen.len() as u64);
+        }
+        (lists, counts)
     }
 }
 
@@ -341,15 +409,17 @@ struct NativeValueCount {
     predicates: Vec<(ConditionOperator, u64)>,
 }
 
-/// A group key computed for one event: (group-by fields, values, key string).
-type KeyMemo = (Vec<String>, Vec<Option<String>>, String);
+/// A group key computed for one event: the values of one group-by spec and the interned
+/// key id.
+type KeyMemo = (Vec<Option<String>>, u32);
 
 /// Per-event working state shared by the detections of one event.
 #[derive(Default)]
 struct EventScratch {
     /// The event's evidence item, created on the first detection.
     shared: Option<Rc<Item>>,
-    memo: Vec<KeyMemo>,
+    /// Group keys by group-by spec, computed at most once per event.
+    memo: Vec<Option<KeyMemo>>,
     /// Native value_count firings, handled after all detections.
     fired: Vec<Firing>,
 }
@@ -364,7 +434,7 @@ const MAX_DISTINCT_WINDOW: usize = 200_000;
 #[derive(Debug, Default)]
 struct DistinctWindow {
     entries: VecDeque<(i64, Rc<str>)>,
-    counts: HashMap<Rc<str>, u32>,
+    counts: FxHashMap<Rc<str>, u32>,
 }
 
 impl DistinctWindow {
@@ -456,12 +526,20 @@ pub struct Hunter {
     det_by_id: HashMap<String, usize>,
     corrs: Vec<CorrMeta>,
     corr_by_id: HashMap<String, usize>,
-    store: HashMap<(usize, String), VecDeque<Entry>>,
+    /// The distinct group-by field lists of all rules; rules refer to them by index.
+    specs: Vec<Vec<String>>,
+    /// Group keys (the values of a group-by spec, joined) interned to small ids, so the
+    /// per-event lookups below hash a pair of integers. One entry per entity (user, address)
+    /// ever grouped on, so it grows with entities, not with lines.
+    keys: FxHashMap<Box<str>, u32>,
+    /// Evidence per (correlation, group key).
+    store: FxHashMap<(usize, u32), VecDeque<Entry>>,
     /// value_count correlations evaluated here (see [`DistinctWindow`]), by correlation.
     native: HashMap<usize, NativeValueCount>,
-    distinct: HashMap<(usize, String), DistinctWindow>,
+    distinct: FxHashMap<(usize, u32), DistinctWindow>,
     building: Vec<Building>,
-    open: HashMap<(RuleRef, String), usize>,
+    /// The open alert per (rule, group key).
+    open: FxHashMap<(RuleRef, u32), usize>,
     seq: u64,
     stats: HuntStats,
     terms: Vec<String>,
@@ -487,6 +565,16 @@ impl Hunter {
     ) -> Result<Hunter, DetectError> {
         let coll = rules.collection(cfg);
         let alerting = alerting_keys(&coll);
+        let mut specs: Vec<Vec<String>> = Vec::new();
+        let mut spec_of = |g: &[String]| -> usize {
+            match specs.iter().position(|s| s.as_slice() == g) {
+                Some(i) => i,
+                None => {
+                    specs.push(g.to_vec());
+                    specs.len() - 1
+                }
+            }
+        };
         let mut dets = Vec::new();
         let mut det_by_id = HashMap::new();
         for r in &coll.rules {
@@ -523,7 +611,7 @@ impl Hunter {
                     .collect(),
                 options,
                 parents: Vec::new(),
-                group_by,
+                spec: spec_of(&group_by),
                 group_window,
             });
         }
@@ -553,10 +641,11 @@ impl Hunter {
                         .collect(),
                     options: rule_options(&c.custom_attributes),
                     parents: Vec::new(),
-                    group_by: Vec::new(),
                     group_window: 0,
+                    spec: 0,
                 },
                 timespan: i64::try_from(c.timespan.seconds).unwrap_or(i64::MAX / 4),
+                spec: spec_of(&c.group_by),
                 group_by: c.group_by.clone(),
                 // Temporal types carry an implicit "all rules seen" count, not a tunable
                 // threshold; only the counting types score by how far they passed it.
@@ -638,12 +727,14 @@ impl Hunter {
             det_by_id,
             corrs,
             corr_by_id,
-            store: HashMap::new(),
+            specs,
+            keys: FxHashMap::default(),
+            store: FxHashMap::default(),
             native,
             rsigma_refs,
-            distinct: HashMap::new(),
+            distinct: FxHashMap::default(),
             building: Vec::new(),
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             seq: 0,
             stats,
         })
@@ -724,11 +815,6 @@ impl Hunter {
         privileged: bool,
         scratch: &mut EventScratch,
     ) {
-        let EventScratch {
-            shared,
-            memo,
-            fired,
-        } = scratch;
         let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
         let Some(&d) = self.det_by_id.get(ident) else {
             return;
@@ -741,36 +827,26 @@ impl Hunter {
         }
         // One item per event, shared by every rule it matched; one sequence number per
         // detection so per-rule counts stay right.
-        let item = shared.get_or_insert_with(|| Rc::new(Item::new(ev))).clone();
+        let item = scratch
+            .shared
+            .get_or_insert_with(|| Rc::new(Item::new(ev)))
+            .clone();
         self.seq += 1;
         let entry = Entry {
             seq: self.seq,
+            epoch: ev.timestamp.timestamp(),
             rule: d,
             item,
         };
-        let epoch = entry.item.epoch;
-        for &ci in &meta.parents {
+        let epoch = entry.epoch;
+        let (alerting, group_spec, window) = (meta.alerting, meta.spec, meta.group_window);
+        let parents = meta.parents.clone();
+        for ci in parents {
             let Some(c) = self.corrs.get(ci) else {
                 continue;
             };
-            // Most correlations group by the same fields (`user`): compute each key once
-            // per event.
-            let (key, kstr) = match memo.iter().find(|(g, _, _)| *g == c.group_by) {
-                Some((_, k, s)) => (k.clone(), s.clone()),
-                None => {
-                    let key: Vec<Option<String>> = c
-                        .group_by
-                        .iter()
-                        .map(|f| {
-                            view.get_field(f)
-                                .and_then(|v| v.as_str().map(|s| s.into_owned()))
-                        })
-                        .collect();
-                    let kstr = key_string(&key);
-                    memo.push((c.group_by.clone(), key.clone(), kstr.clone()));
-                    (key, kstr)
-                }
-            };
+            let (spec, timespan) = (c.spec, c.timespan);
+            let gid = self.group_key(spec, view, &mut scratch.memo);
             if let Some(nv) = self.native.get(&ci)
                 && let Some(value) = view
                     .get_field(&nv.field)
@@ -778,22 +854,17 @@ impl Hunter {
             {
                 let n = self
                     .distinct
-                    .entry((ci, kstr.clone()))
+                    .entry((ci, gid))
                     .or_default()
-                    .push(epoch, &value, c.timespan);
+                    .push(epoch, &value, timespan);
                 if predicates_hold(&nv.predicates, n as u64) {
-                    let pairs = c
-                        .group_by
-                        .iter()
-                        .zip(&key)
-                        .filter_map(|(f, v)| v.as_ref().map(|v| (f.clone(), v.clone())))
-                        .collect();
-                    fired.push((ci, pairs, n as f64));
+                    let pairs = self.pairs(spec, &scratch.memo);
+                    scratch.fired.push((ci, pairs, n as f64));
                 }
             }
-            let cutoff = epoch.saturating_sub(c.timespan);
-            let q = self.store.entry((ci, kstr)).or_default();
-            while q.front().is_some_and(|f| f.item.epoch < cutoff) {
+            let cutoff = epoch.saturating_sub(timespan);
+            let q = self.store.entry((ci, gid)).or_default();
+            while q.front().is_some_and(|f| f.epoch < cutoff) {
                 q.pop_front();
             }
             if q.len() >= MAX_ITEMS_PER_GROUP {
@@ -803,17 +874,11 @@ impl Hunter {
             }
             q.push_back(entry.clone());
         }
-        if meta.alerting {
-            let group: BTreeMap<String, String> = meta
-                .group_by
-                .iter()
-                .filter_map(|f| {
-                    view.get_field(f)
-                        .and_then(|v| v.as_str().map(|s| (f.clone(), s.into_owned())))
-                })
-                .collect();
-            let window = meta.group_window;
-            let idx = self.episode(RuleRef::Det(d), group, ev.timestamp, window);
+        if alerting {
+            let gid = self.group_key(group_spec, view, &mut scratch.memo);
+            let idx = self.episode(RuleRef::Det(d), gid, ev.timestamp, window, |h| {
+                h.pairs(group_spec, &scratch.memo).into_iter().collect()
+            });
             if let Some(b) = self.building.get_mut(idx) {
                 b.windows += 1;
                 b.aggregated = b.aggregated.max(b.windows as f64);
@@ -823,20 +888,72 @@ impl Hunter {
         }
     }
 
+    /// The interned key of the event's values for group-by spec `spec`, computed once per
+    /// event.
+    fn group_key(
+        &mut self,
+        spec: usize,
+        view: &EventView<'_>,
+        memo: &mut Vec<Option<KeyMemo>>,
+    ) -> u32 {
+        if let Some(Some((_, gid))) = memo.get(spec) {
+            return *gid;
+        }
+        let values: Vec<Option<String>> = self
+            .specs
+            .get(spec)
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        view.get_field(f)
+                            .and_then(|v| v.as_str().map(|s| s.into_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gid = self.intern(&key_string(&values));
+        if memo.len() <= spec {
+            memo.resize(spec + 1, None);
+        }
+        if let Some(slot) = memo.get_mut(spec) {
+            *slot = Some((values, gid));
+        }
+        gid
+    }
+
+    fn intern(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.keys.get(key) {
+            return id;
+        }
+        let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+        self.keys.insert(key.into(), id);
+        id
+    }
+
+    /// The (field, value) pairs of a memoised group key, without the missing fields.
+    fn pairs(&self, spec: usize, memo: &[Option<KeyMemo>]) -> Vec<(String, String)> {
+        match (self.specs.get(spec), memo.get(spec)) {
+            (Some(fields), Some(Some((values, _)))) => fields
+                .iter()
+                .zip(values)
+                .filter_map(|(f, v)| v.as_ref().map(|v| (f.clone(), v.clone())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The open alert for (rule, group), or a new one when the last hit is older than
-    /// the merge window.
+    /// the merge window. `group` is only called for a new alert.
     fn episode(
         &mut self,
         rule: RuleRef,
-        group: BTreeMap<String, String>,
+        gid: u32,
         ts: DateTime<FixedOffset>,
         window: i64,
+        group: impl FnOnce(&Self) -> BTreeMap<String, String>,
     ) -> usize {
-        let gkey = group
-            .iter()
-            .map(|(k, v)| format!("{k}={v}\u{1f}"))
-            .collect::<String>();
-        let k = (rule, gkey);
+        let k = (rule, gid);
         let epoch = ts.timestamp();
         let reuse = self.open.get(&k).copied().filter(|&i| {
             self.building
@@ -846,7 +963,8 @@ impl Hunter {
         let idx = match reuse {
             Some(i) => i,
             None => {
-                self.building.push(Building::new(rule, group, ts, window));
+                let g = group(self);
+                self.building.push(Building::new(rule, g, ts, window));
                 let i = self.building.len() - 1;
                 self.open.insert(k, i);
                 i
@@ -876,28 +994,33 @@ impl Hunter {
             key_string(&key)
         };
         let kstr = key_of(&c.group_by);
+        let parent_keys: Vec<(usize, i64, String)> = c
+            .rule
+            .parents
+            .iter()
+            .filter_map(|&p| {
+                self.corrs
+                    .get(p)
+                    .map(|pc| (p, pc.timespan, key_of(&pc.group_by)))
+            })
+            .collect();
+        let (timespan, alerting) = (c.timespan, c.rule.alerting);
+        let gid = self.intern(&kstr);
         let epoch = ev.timestamp.timestamp();
-        let cutoff = epoch.saturating_sub(c.timespan);
+        let cutoff = epoch.saturating_sub(timespan);
         // Chained correlations: hand this window's evidence to the parents.
-        if !c.rule.parents.is_empty() {
+        if !parent_keys.is_empty() {
             let items: Vec<Entry> = self
                 .store
-                .get(&(ci, kstr.clone()))
-                .map(|q| {
-                    q.iter()
-                        .filter(|i| i.item.epoch >= cutoff)
-                        .cloned()
-                        .collect()
-                })
+                .get(&(ci, gid))
+                .map(|q| q.iter().filter(|i| i.epoch >= cutoff).cloned().collect())
                 .unwrap_or_default();
-            for p in c.rule.parents.clone() {
-                let Some(pc) = self.corrs.get(p) else {
-                    continue;
-                };
-                let pcut = epoch.saturating_sub(pc.timespan);
-                let q = self.store.entry((p, key_of(&pc.group_by))).or_default();
+            for (p, ptimespan, pkey) in parent_keys {
+                let pcut = epoch.saturating_sub(ptimespan);
+                let pgid = self.intern(&pkey);
+                let q = self.store.entry((p, pgid)).or_default();
                 for it in &items {
-                    if it.item.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
+                    if it.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
                         if q.len() >= MAX_ITEMS_PER_GROUP {
                             q.remove(1);
                         }
@@ -907,13 +1030,12 @@ impl Hunter {
                 q.make_contiguous().sort_by_key(|i| i.seq);
             }
         }
-        let Some(c) = self.corrs.get(ci) else { return };
-        if !c.rule.alerting {
+        if !alerting {
             return;
         }
-        let group: BTreeMap<String, String> = pairs.iter().cloned().collect();
-        let timespan = c.timespan;
-        let idx = self.episode(RuleRef::Corr(ci), group, ev.timestamp, timespan);
+        let idx = self.episode(RuleRef::Corr(ci), gid, ev.timestamp, timespan, |_| {
+            pairs.iter().cloned().collect()
+        });
         let Some(b) = self.building.get_mut(idx) else {
             return;
         };
@@ -922,13 +1044,13 @@ impl Hunter {
         b.privileged |= privileged;
         // Only entries not yet in this alert: the window is in sequence order, so walk it
         // from the back. This keeps repeated firings O(new evidence).
-        if let Some(q) = self.store.get(&(ci, kstr)) {
+        if let Some(q) = self.store.get(&(ci, gid)) {
             b.truncated |= q.len() >= MAX_ITEMS_PER_GROUP;
             let max_seq = b.max_seq;
             let fresh: Vec<&Entry> = q
                 .iter()
                 .rev()
-                .take_while(|e| e.seq > max_seq && e.item.epoch >= cutoff)
+                .take_while(|e| e.seq > max_seq && e.epoch >= cutoff)
                 .collect();
             for e in fresh.into_iter().rev() {
                 b.add(e);
@@ -945,7 +1067,7 @@ impl Hunter {
         self.store.retain(|(ci, _), q| {
             let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
             q.back()
-                .is_some_and(|last| last.item.epoch >= now.saturating_sub(span))
+                .is_some_and(|last| last.epoch >= now.saturating_sub(span))
         });
         self.distinct.retain(|(ci, _), w| {
             let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
@@ -1015,19 +1137,19 @@ fn build_alert(b: &Building, dets: &[RuleMeta], corrs: &[CorrMeta], terms: &[Str
         alerting: true,
         options: RuleOptions::default(),
         parents: Vec::new(),
-        group_by: Vec::new(),
         group_window: 0,
+        spec: 0,
     };
     let meta = meta.unwrap_or(&fallback);
-    let users = b.distinct.get("users").cloned().unwrap_or_default();
+    let (distinct, distinct_counts) = b.distinct_maps();
+    let users = distinct.get("users").cloned().unwrap_or_default();
     let user = b
         .group
         .get("user")
         .or(b.group.get("cs-username"))
         .cloned()
         .or_else(|| (users.len() == 1).then(|| users.first().cloned()).flatten());
-    let source_ips: Vec<String> = b
-        .distinct
+    let source_ips: Vec<String> = distinct
         .get("source_ips")
         .map(|v| v.iter().take(MAX_VALUES_SHOWN).cloned().collect())
         .unwrap_or_default();
@@ -1037,22 +1159,26 @@ fn build_alert(b: &Building, dets: &[RuleMeta], corrs: &[CorrMeta], terms: &[Str
             counts.insert(format!("events:{}", m.key), *n);
         }
     }
-    for (kind, set) in &b.distinct_sets {
-        counts.insert((*kind).to_owned(), set.len() as u64);
+    for (kind, n) in &distinct_counts {
+        counts.insert((*kind).to_owned(), *n);
     }
     counts.insert("failures".into(), b.failures);
     if b.items_sum > 0 {
         counts.insert("rest_items".into(), b.items_sum);
     }
     let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (kind, v) in &b.distinct {
+    for (kind, v) in &distinct {
         values.insert(
             (*kind).to_owned(),
             v.iter().take(MAX_VALUES_SHOWN).cloned().collect(),
         );
     }
-    let mut samples = b.first_samples.clone();
-    samples.extend(b.last_samples.iter().cloned());
+    let samples: Vec<SampleRequest> = b
+        .first_samples
+        .iter()
+        .chain(b.last_samples.iter())
+        .map(|i| i.sample())
+        .collect();
     let mut score = f64::from(meta.severity.base_score());
     if let Some(t) = threshold
         && t > 0.0
@@ -1085,8 +1211,8 @@ fn build_alert(b: &Building, dets: &[RuleMeta], corrs: &[CorrMeta], terms: &[Str
         event_count: b.event_count,
         failures: b.failures,
         items_sum: b.items_sum,
-        distinct: &b.distinct,
-        distinct_counts: &b.distinct_sets,
+        distinct: &distinct,
+        distinct_counts: &distinct_counts,
         per_rule: &per_rule_named,
         terms,
         terms_noun: meta.options.terms_noun.as_deref(),

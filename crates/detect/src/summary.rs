@@ -6,7 +6,7 @@
 //! written so a typo is visible rather than silently empty.
 
 use chrono::{DateTime, FixedOffset};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Everything a summary may mention.
 #[derive(Debug)]
@@ -25,7 +25,8 @@ pub struct AlertFacts<'a> {
     pub items_sum: u64,
     /// Distinct values in first-seen order, per kind (`users`, `source_ips`, `pages`, …).
     pub distinct: &'a BTreeMap<&'static str, Vec<String>>,
-    pub distinct_counts: &'a BTreeMap<&'static str, BTreeSet<String>>,
+    /// Distinct values seen per kind (the lists above may be cut short).
+    pub distinct_counts: &'a BTreeMap<&'static str, u64>,
     /// Per detection rule name: (matching events, distinct pages).
     pub per_rule: &'a BTreeMap<String, (u64, u64)>,
     /// Sensitive terms, lower-case.
@@ -79,10 +80,7 @@ fn quote_list(items: &[String], more_noun: &str, total: usize) -> String {
 
 impl AlertFacts<'_> {
     fn count(&self, kind: &str) -> u64 {
-        self.distinct_counts
-            .get(kind)
-            .map(|s| s.len() as u64)
-            .unwrap_or(0)
+        self.distinct_counts.get(kind).copied().unwrap_or(0)
     }
 
     fn list(&self, kind: &str) -> &[String] {
@@ -295,12 +293,9 @@ mod tests {
         let mut distinct: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         distinct.insert("search_queries", queries.clone());
         distinct.insert("source_ips", vec!["185.220.101.47".into()]);
-        let mut counts: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
-        counts.insert("search_queries", queries.iter().cloned().collect());
-        counts.insert(
-            "source_ips",
-            ["185.220.101.47".to_string()].into_iter().collect(),
-        );
+        let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+        counts.insert("search_queries", queries.len() as u64);
+        counts.insert("source_ips", 1);
         let per_rule: BTreeMap<String, (u64, u64)> =
             [("views".to_string(), (50, 41))].into_iter().collect();
         let terms: Vec<String> = crate::config::DEFAULT_SENSITIVE_TERMS
