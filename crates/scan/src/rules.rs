@@ -4,9 +4,11 @@
 //! Every regex is compiled with `regex::bytes` and Unicode mode off: Unicode classes in
 //! large patterns fall off the lazy DFA and run far slower, and secrets are ASCII anyway
 //! (non-ASCII letters in keywords such as `contraseña` still match as UTF-8 bytes). A rule
-//! lists literal `keywords`; an Aho-Corasick pass over the text decides which rules run.
+//! lists literal `keywords`; one keyword-automaton pass over the text decides which rules run
+//! and where ([`crate::text::KeywordMatcher`]).
 
 use crate::error::ScanError;
+use crate::text::KeywordMatcher;
 use confwatch_event::finding::{Category, FindingKind, Severity};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -166,8 +168,8 @@ pub enum GroupRef {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub allow: Vec<(AllowDef, Regex)>,
-    /// Aho-Corasick over every keyword; `keyword_rules[pattern]` lists the rules it enables.
-    pub(crate) keywords: aho_corasick::AhoCorasick,
+    /// Every keyword; `keyword_rules[keyword]` lists the rules it enables.
+    pub(crate) keywords: KeywordMatcher,
     pub(crate) keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: always run.
     pub(crate) always: Vec<usize>,
@@ -313,20 +315,15 @@ impl RuleSet {
     /// than to rules × text size.
     pub(crate) fn plan(&self, text: &[u8]) -> Vec<(usize, Vec<(usize, usize)>)> {
         let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
-        // Lower-casing once and matching case-sensitively runs the keyword DFA about 1.5×
-        // faster than an ASCII-case-insensitive automaton (half the states); ASCII case
-        // folding keeps every byte offset.
-        let lower = text.to_ascii_lowercase();
-        for m in self.keywords.find_iter(&lower) {
-            let p = m.pattern().as_usize();
+        self.keywords.for_each_match(text, |p, s, e| {
             for &r in self.keyword_rules.get(p).map(Vec::as_slice).unwrap_or(&[]) {
                 if let Some(v) = hits.get_mut(r)
                     && v.len() < MAX_KEYWORD_HITS
                 {
-                    v.push((m.start(), m.end()));
+                    v.push((s, e));
                 }
             }
-        }
+        });
         let mut plan = Vec::new();
         for (ri, rule) in self.rules.iter().enumerate() {
             if self.always.contains(&ri) {
@@ -387,21 +384,24 @@ fn window(text: &[u8], s: usize, e: usize, after: Option<usize>) -> (usize, usiz
     (ws, we)
 }
 
-type Index = (aho_corasick::AhoCorasick, Vec<Vec<usize>>, Vec<usize>);
+type Index = (KeywordMatcher, Vec<Vec<usize>>, Vec<usize>);
 
 fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
     let mut patterns: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
     let mut always = Vec::new();
     for (i, r) in rules.iter().enumerate() {
-        if r.def.keywords.is_empty() {
+        // An empty keyword would match everywhere: such a rule simply always runs.
+        if r.def.keywords.is_empty() || r.def.keywords.iter().any(String::is_empty) {
             always.push(i);
         }
         for k in &r.def.keywords {
             let k = k.to_ascii_lowercase();
             match patterns.iter().position(|p| *p == k) {
                 Some(p) => {
-                    if let Some(v) = keyword_rules.get_mut(p) {
+                    if let Some(v) = keyword_rules.get_mut(p)
+                        && !v.contains(&i)
+                    {
                         v.push(i);
                     }
                 }
@@ -412,33 +412,12 @@ fn build_index(rules: &[Rule]) -> Result<Index, ScanError> {
             }
         }
     }
-    // Non-overlapping leftmost-longest search is much faster than an overlapping one; so a
-    // keyword hidden inside a longer one ("pass" in "password=") still counts, each pattern
-    // also enables the rules of every keyword it contains.
-    let expanded: Vec<Vec<usize>> = patterns
-        .iter()
-        .map(|p| {
-            let mut v: Vec<usize> = patterns
-                .iter()
-                .zip(keyword_rules.iter())
-                .filter(|(q, _)| p.contains(q.as_str()))
-                .flat_map(|(_, rs)| rs.iter().copied())
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        })
-        .collect();
-    let keyword_rules = expanded;
-    let keywords = aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        // A DFA: the prefilter reads every byte of every page, so it must be the fast kind.
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(&patterns)
-        .map_err(|e| ScanError::RuleFile {
-            file: "keywords".into(),
-            message: e.to_string(),
-        })?;
+    // Every occurrence of every keyword is found (overlapping ones too), so a keyword inside a
+    // longer one ("pass" in "password=") enables its own rules directly.
+    let keywords = KeywordMatcher::new(&patterns).ok_or_else(|| ScanError::RuleFile {
+        file: "keywords".into(),
+        message: "too many keywords to index".into(),
+    })?;
     Ok((keywords, keyword_rules, always))
 }
 
