@@ -10,6 +10,7 @@
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
+use std::borrow::Cow;
 
 /// Maps a range of extracted text to a range of the source body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +54,10 @@ impl Table {
 pub struct Extracted {
     pub text: String,
     pub spans: Vec<Span>,
-    /// Context labels (`macro:code`, `table:r2c3`), index 0 is the empty label.
-    pub contexts: Vec<String>,
+    /// Contexts (`macro:code`, `table:r2c3[Password]`), index 0 is running text. Table cells
+    /// are kept as numbers and labelled only when a hit asks ([`Extracted::context_at`]):
+    /// a page has hundreds of cells and few hits.
+    pub contexts: Vec<Context>,
     pub tables: Vec<Table>,
     /// Names of the macros in the body, in order of appearance.
     pub macros: Vec<String>,
@@ -62,6 +65,20 @@ pub struct Extracted {
     pub links: Vec<String>,
     /// True when the body was not well-formed and part of it was taken as raw text.
     pub malformed: bool,
+}
+
+/// Where a piece of text sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Context {
+    /// A ready label (`macro:code`, `macro:x/param:y`, `attr:href`); empty for running text.
+    Label(String),
+    /// A table cell, 1-based, with the text range (in [`Extracted::text`]) of its column's
+    /// header cell when there is one.
+    Cell {
+        row: usize,
+        col: usize,
+        header: Option<(usize, usize)>,
+    },
 }
 
 /// Upper bound on nesting we track; deeper elements are treated as running text.
@@ -82,8 +99,27 @@ impl Extracted {
                 context: 0,
                 attribute: false,
             }],
-            contexts: vec![String::new()],
+            contexts: vec![Context::Label(String::new())],
             ..Extracted::default()
+        }
+    }
+
+    /// The label of context `id`.
+    fn label(&self, id: usize) -> Option<Cow<'_, str>> {
+        match self.contexts.get(id)? {
+            Context::Label(l) if l.is_empty() => None,
+            Context::Label(l) => Some(Cow::Borrowed(l.as_str())),
+            Context::Cell { row, col, header } => {
+                let h = header
+                    .and_then(|(a, b)| self.text.get(a..b))
+                    .filter(|h| !h.is_empty());
+                Some(Cow::Owned(match h {
+                    Some(h) => {
+                        format!("table:r{row}c{col}[{}]", crate::text::truncate_chars(h, 40))
+                    }
+                    None => format!("table:r{row}c{col}"),
+                }))
+            }
         }
     }
 
@@ -112,15 +148,12 @@ impl Extracted {
     }
 
     /// The context label at `off`, if any.
-    pub fn context_at(&self, off: usize) -> Option<&str> {
+    pub fn context_at(&self, off: usize) -> Option<Cow<'_, str>> {
         let s = self.span_index(off).and_then(|i| self.spans.get(i))?;
         if s.text_start > off || off >= s.text_end.max(s.text_start + 1) {
             return None;
         }
-        self.contexts
-            .get(s.context as usize)
-            .map(String::as_str)
-            .filter(|c| !c.is_empty())
+        self.label(s.context as usize)
     }
 
     /// Whether the text at `off` came from a markup attribute.
@@ -139,10 +172,18 @@ struct TableBuilder {
     cell: Option<(usize, bool)>,
 }
 
+/// An open element: where its name starts in [`State::names`], the context it pushed.
+struct Open {
+    name_start: usize,
+    pushed: Option<u32>,
+}
+
 struct State {
     out: Extracted,
-    /// Stack of open elements: (name, pushed context id or none).
-    stack: Vec<(Vec<u8>, Option<u32>)>,
+    /// Stack of open elements. Their lower-cased names sit end to end in `names` (one
+    /// buffer instead of an allocation per element).
+    stack: Vec<Open>,
+    names: Vec<u8>,
     ctx_stack: Vec<u32>,
     macro_names: Vec<String>,
     tables: Vec<TableBuilder>,
@@ -153,7 +194,7 @@ impl State {
         self.ctx_stack.last().copied().unwrap_or(0)
     }
 
-    fn push_ctx(&mut self, label: String) -> u32 {
+    fn push_ctx(&mut self, label: Context) -> u32 {
         let id = u32::try_from(self.out.contexts.len()).unwrap_or(u32::MAX);
         self.out.contexts.push(label);
         self.ctx_stack.push(id);
@@ -348,10 +389,14 @@ pub fn extract_storage(src: &str) -> Extracted {
     }
     let mut st = State {
         out: Extracted {
-            contexts: vec![String::new()],
+            // Text is at most about the body's size; spans come every few dozen bytes.
+            text: String::with_capacity(src.len()),
+            spans: Vec::with_capacity(src.len() / 32),
+            contexts: vec![Context::Label(String::new())],
             ..Extracted::default()
         },
         stack: Vec::new(),
+        names: Vec::new(),
         ctx_stack: Vec::new(),
         macro_names: Vec::new(),
         tables: Vec::new(),
@@ -412,29 +457,30 @@ pub fn extract_storage(src: &str) -> Extracted {
 }
 
 fn on_start(st: &mut State, e: &BytesStart<'_>, pos: usize, empty: bool) {
-    let name = e.name().as_ref().to_ascii_lowercase();
+    let raw = e.name();
+    let name: Cow<'_, [u8]> = if raw.as_ref().iter().any(u8::is_ascii_uppercase) {
+        Cow::Owned(raw.as_ref().to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(raw.as_ref())
+    };
     let mut pushed: Option<u32> = None;
     if is_block(&name) {
         st.newline(pos);
     }
-    match name.as_slice() {
+    match name.as_ref() {
         b"ac:structured-macro" | b"ac:macro" => {
             let m = attr_value(e, b"ac:name").unwrap_or_else(|| "unknown".to_owned());
             st.macro_names.push(m.clone());
             if !empty {
-                pushed = Some(st.push_ctx(format!("macro:{m}")));
+                pushed = Some(st.push_ctx(Context::Label(format!("macro:{m}"))));
             }
         }
         b"ac:parameter" => {
             let p = attr_value(e, b"ac:name").unwrap_or_default();
-            let parent = st
-                .out
-                .contexts
-                .get(st.ctx() as usize)
-                .cloned()
-                .unwrap_or_default();
+            let parent = st.out.label(st.ctx() as usize).unwrap_or_default();
             if !empty {
-                pushed = Some(st.push_ctx(format!("{parent}/param:{p}")));
+                let label = format!("{parent}/param:{p}");
+                pushed = Some(st.push_ctx(Context::Label(label)));
             }
             if !p.is_empty() {
                 // Written as "name: value" so config-style rules see the pair.
@@ -453,7 +499,7 @@ fn on_start(st: &mut State, e: &BytesStart<'_>, pos: usize, empty: bool) {
         }
         b"td" | b"th" if !empty => {
             st.separator("\t", pos);
-            let header = name.as_slice() == b"th";
+            let header = name.as_ref() == b"th";
             let start = st.out.text.len();
             let label = st.tables.last_mut().map(|tb| {
                 tb.cell_col += 1;
@@ -465,16 +511,12 @@ fn on_start(st: &mut State, e: &BytesStart<'_>, pos: usize, empty: bool) {
                     .filter(|_| tb.row_count > 1)
                     .and_then(|r| r.get(tb.cell_col - 1))
                     .filter(|c| c.header || tb.row_count > 1)
-                    .map(|c| c.text.clone())
-                    .filter(|t| !t.is_empty());
-                match hdr {
-                    Some(h) => format!(
-                        "table:r{}c{}[{}]",
-                        tb.row_count,
-                        tb.cell_col,
-                        crate::text::truncate_chars(&h, 40)
-                    ),
-                    None => format!("table:r{}c{}", tb.row_count, tb.cell_col),
+                    .filter(|c| !c.text.is_empty())
+                    .map(|c| (c.text_start, c.text_start + c.text.len()));
+                Context::Cell {
+                    row: tb.row_count,
+                    col: tb.cell_col,
+                    header: hdr,
                 }
             });
             if let Some(l) = label {
@@ -500,7 +542,9 @@ fn on_start(st: &mut State, e: &BytesStart<'_>, pos: usize, empty: bool) {
         return;
     }
     if st.stack.len() < MAX_DEPTH {
-        st.stack.push((name, pushed));
+        let name_start = st.names.len();
+        st.names.extend_from_slice(&name);
+        st.stack.push(Open { name_start, pushed });
     } else if pushed.is_some() {
         st.ctx_stack.pop();
     }
@@ -517,7 +561,7 @@ fn link_target(st: &mut State, href: String, pos: usize) {
         || (lower.contains("://") && href.contains('@'));
     if interesting {
         st.separator(" ", pos);
-        let label_id = st.push_ctx("attr:href".to_owned());
+        let label_id = st.push_ctx(Context::Label("attr:href".to_owned()));
         let _ = label_id;
         st.append(&href, pos, pos, true);
         st.ctx_stack.pop();
@@ -529,19 +573,43 @@ fn link_target(st: &mut State, href: String, pos: usize) {
 }
 
 fn on_end(st: &mut State, raw: &[u8], pos: usize) {
-    let name = raw.to_ascii_lowercase();
     // Pop to the matching element (tolerates unclosed inner elements).
-    let Some(idx) = st.stack.iter().rposition(|(n, _)| *n == name) else {
+    let mut end = st.names.len();
+    let mut idx = None;
+    for (i, o) in st.stack.iter().enumerate().rev() {
+        if st
+            .names
+            .get(o.name_start..end)
+            .is_some_and(|n| n.eq_ignore_ascii_case(raw))
+        {
+            idx = Some(i);
+            break;
+        }
+        end = o.name_start;
+    }
+    let Some(idx) = idx else {
         return;
     };
     while st.stack.len() > idx {
-        let Some((n, pushed)) = st.stack.pop() else {
+        let Some(o) = st.stack.pop() else {
             break;
         };
-        if pushed.is_some() {
+        if o.pushed.is_some() {
             st.ctx_stack.pop();
         }
-        close_element(st, &n, pos);
+        // The name moves to a stack buffer (closing needs `st` mutably); every name closing
+        // acts on is short, a longer one closes as "no special element".
+        let mut buf = [0u8; 32];
+        let n = st.names.get(o.name_start..).unwrap_or(&[]);
+        let len = match buf.get_mut(..n.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(n);
+                n.len()
+            }
+            None => 0,
+        };
+        st.names.truncate(o.name_start);
+        close_element(st, buf.get(..len).unwrap_or(&[]), pos);
     }
 }
 
@@ -591,7 +659,7 @@ mod tests {
         let off = x.text.find("hunter22").unwrap();
         let src_off = x.source_offset(off);
         assert_eq!(&src[src_off..src_off + 8], "hunter22");
-        assert_eq!(x.context_at(off), Some("macro:code"));
+        assert_eq!(x.context_at(off).as_deref(), Some("macro:code"));
         assert_eq!(x.macros, vec!["code".to_owned()]);
     }
 
@@ -627,7 +695,7 @@ mod tests {
                 .contains("Host\tUser\tPassword\ndb1\tadmin\tWinter2024!")
         );
         let off = x.text.find("Winter").unwrap();
-        assert_eq!(x.context_at(off), Some("table:r2c3[Password]"));
+        assert_eq!(x.context_at(off).as_deref(), Some("table:r2c3[Password]"));
     }
 
     #[test]

@@ -223,7 +223,7 @@ impl Scanner {
             loc.line = Some(l);
             loc.column = Some(c);
         }
-        let ctx = x.context_at(h.start).map(str::to_owned);
+        let ctx = x.context_at(h.start).map(std::borrow::Cow::into_owned);
         loc.context = match (ctx, &h.note) {
             (Some(c), Some(n)) => Some(format!("{c} ({n})")),
             (Some(c), None) => Some(c),
