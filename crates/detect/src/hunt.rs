@@ -18,9 +18,9 @@ use rsigma_eval::{CorrelationEngine, EvaluationResult, Event as _};
 use rsigma_parser::{
     ConditionOperator, CorrelationCondition, CorrelationType, SigmaCollection, WindowMode,
 };
-use serde::Deserialize;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -376,7 +376,12 @@ impl Building {
 
     /// Distinct values per kind in first-seen order, and how many were seen, as the alert
     /// and its summary name them.
-    fn distinct_maps(&self) -> (BTreeMap<&'static str, Vec<String>>, BTreeMap<&'static str, u64>) {
+    fn distinct_maps(
+        &self,
+    ) -> (
+        BTreeMap<&'static str, Vec<String>>,
+        BTreeMap<&'static str, u64>,
+    ) {
         let mut lists = BTreeMap::new();
         let mut counts = BTreeMap::new();
         for (kind, set) in DISTINCT_KINDS.iter().zip(&self.distinct) {
@@ -389,7 +394,11 @@ impl Building {
         if !self.source_ips.order.is_empty() {
             lists.insert(
                 "source_ips",
-                self.source_ips.order.iter().map(IpAddr::to_string).collect(),
+                self.source_ips
+                    .order
+                    .iter()
+                    .map(IpAddr::to_string)
+                    .collect(),
             );
             counts.insert("source_ips", self.source_ips.seen.len() as u64);
         }
@@ -518,14 +527,14 @@ pub struct HuntOptions {
 pub struct Hunter {
     engine: CorrelationEngine,
     /// Sigma ids of the detection rules that rsigma's own correlations count.
-    rsigma_refs: HashSet<String>,
+    rsigma_refs: FxHashSet<String>,
     cfg: HuntConfig,
     opts: HuntOptions,
     privilege: Box<dyn PrivilegeSource>,
     dets: Vec<RuleMeta>,
-    det_by_id: HashMap<String, usize>,
+    det_by_id: FxHashMap<String, usize>,
     corrs: Vec<CorrMeta>,
-    corr_by_id: HashMap<String, usize>,
+    corr_by_id: FxHashMap<String, usize>,
     /// The distinct group-by field lists of all rules; rules refer to them by index.
     specs: Vec<Vec<String>>,
     /// Group keys (the values of a group-by spec, joined) interned to small ids, so the
@@ -535,7 +544,7 @@ pub struct Hunter {
     /// Evidence per (correlation, group key).
     store: FxHashMap<(usize, u32), VecDeque<Entry>>,
     /// value_count correlations evaluated here (see [`DistinctWindow`]), by correlation.
-    native: HashMap<usize, NativeValueCount>,
+    native: FxHashMap<usize, NativeValueCount>,
     distinct: FxHashMap<(usize, u32), DistinctWindow>,
     building: Vec<Building>,
     /// The open alert per (rule, group key).
@@ -576,7 +585,7 @@ impl Hunter {
             }
         };
         let mut dets = Vec::new();
-        let mut det_by_id = HashMap::new();
+        let mut det_by_id = FxHashMap::default();
         for r in &coll.rules {
             let key = rule_key(&r.name, &r.id, &r.title);
             let options = rule_options(&r.custom_attributes);
@@ -616,7 +625,7 @@ impl Hunter {
             });
         }
         let mut corrs = Vec::new();
-        let mut corr_by_id = HashMap::new();
+        let mut corr_by_id = FxHashMap::default();
         for c in &coll.correlations {
             let key = rule_key(&c.name, &c.id, &c.title);
             let idx = corrs.len();
@@ -670,8 +679,8 @@ impl Hunter {
         }
         // value_count correlations that nothing chains on run natively (see
         // `NativeValueCount`); the rest of the collection goes to rsigma.
-        let mut native = HashMap::new();
-        let mut rsigma_refs = HashSet::new();
+        let mut native = FxHashMap::default();
+        let mut rsigma_refs = FxHashSet::default();
         let mut for_rsigma = SigmaCollection::new();
         for_rsigma.rules = coll.rules.clone();
         for_rsigma.filters = coll.filters.clone();
@@ -840,8 +849,10 @@ impl Hunter {
         };
         let epoch = entry.epoch;
         let (alerting, group_spec, window) = (meta.alerting, meta.spec, meta.group_window);
-        let parents = meta.parents.clone();
-        for ci in parents {
+        for k in 0..meta.parents.len() {
+            let Some(ci) = self.dets.get(d).and_then(|m| m.parents.get(k).copied()) else {
+                continue;
+            };
             let Some(c) = self.corrs.get(ci) else {
                 continue;
             };
