@@ -6,6 +6,7 @@
 
 use crate::config::{HuntConfig, PrivilegeSource, PrivilegedAccounts};
 use crate::error::DetectError;
+use crate::native::{Input, NativeCorr, Window};
 use crate::rules::{
     RuleSet, alerting_keys, level_to_severity, rule_key, technique_from_tag, threshold_of,
 };
@@ -15,9 +16,7 @@ use chrono::{DateTime, FixedOffset};
 use confwatch_event::alert::{Alert, Evidence, SampleRequest, Severity};
 use confwatch_event::{Event, Outcome};
 use rsigma_eval::{CorrelationEngine, EvaluationResult, Event as _};
-use rsigma_parser::{
-    ConditionOperator, CorrelationCondition, CorrelationType, SigmaCollection, WindowMode,
-};
+use rsigma_parser::{CorrelationType, SigmaCollection};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -406,18 +405,6 @@ impl Building {
     }
 }
 
-/// A `value_count` correlation evaluated by confwatch instead of rsigma.
-///
-/// rsigma 0.23 recounts the distinct values of the whole window on every event (a fresh
-/// `HashSet` per event), which made day-long windows quadratic: 11k events/s on 1M events
-/// with the pack (perf: 36% in that `HashSet`). This keeps a count per value instead, so
-/// each event costs O(1) amortised, with the same sliding-window semantics.
-#[derive(Debug, Clone)]
-struct NativeValueCount {
-    field: String,
-    predicates: Vec<(ConditionOperator, u64)>,
-}
-
 /// A group key computed for one event: the values of one group-by spec and the interned
 /// key id.
 type KeyMemo = (Vec<Option<String>>, u32);
@@ -435,59 +422,6 @@ struct EventScratch {
 
 /// A native correlation firing: (correlation index, group-by pairs, distinct count).
 type Firing = (usize, Vec<(String, String)>, f64);
-
-/// Upper bound on values kept per (correlation, group) window; beyond it the oldest are
-/// dropped, which can only under-count.
-const MAX_DISTINCT_WINDOW: usize = 200_000;
-
-#[derive(Debug, Default)]
-struct DistinctWindow {
-    entries: VecDeque<(i64, Rc<str>)>,
-    counts: FxHashMap<Rc<str>, u32>,
-}
-
-impl DistinctWindow {
-    fn forget_front(&mut self) {
-        if let Some((_, v)) = self.entries.pop_front()
-            && let Some(n) = self.counts.get_mut(&v)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.counts.remove(&v);
-            }
-        }
-    }
-
-    /// Adds `value` at `ts`, evicts what fell out of `[ts - span, ts]`, returns the
-    /// distinct count.
-    fn push(&mut self, ts: i64, value: &str, span: i64) -> usize {
-        let cutoff = ts.saturating_sub(span);
-        while self.entries.front().is_some_and(|(t, _)| *t < cutoff) {
-            self.forget_front();
-        }
-        if self.entries.len() >= MAX_DISTINCT_WINDOW {
-            self.forget_front();
-        }
-        let v: Rc<str> = match self.counts.get_key_value(value) {
-            Some((k, _)) => k.clone(),
-            None => Rc::from(value),
-        };
-        *self.counts.entry(v.clone()).or_default() += 1;
-        self.entries.push_back((ts, v));
-        self.counts.len()
-    }
-}
-
-fn predicates_hold(preds: &[(ConditionOperator, u64)], value: u64) -> bool {
-    preds.iter().all(|(op, t)| match op {
-        ConditionOperator::Lt => value < *t,
-        ConditionOperator::Lte => value <= *t,
-        ConditionOperator::Gt => value > *t,
-        ConditionOperator::Gte => value >= *t,
-        ConditionOperator::Eq => value == *t,
-        ConditionOperator::Neq => value != *t,
-    })
-}
 
 /// Events and alerts of one hunt.
 #[derive(Debug, Clone, Default)]
@@ -543,9 +477,10 @@ pub struct Hunter {
     keys: FxHashMap<Box<str>, u32>,
     /// Evidence per (correlation, group key).
     store: FxHashMap<(usize, u32), VecDeque<Entry>>,
-    /// value_count correlations evaluated here (see [`DistinctWindow`]), by correlation.
-    native: FxHashMap<usize, NativeValueCount>,
-    distinct: FxHashMap<(usize, u32), DistinctWindow>,
+    /// Correlations evaluated here rather than by rsigma (see [`crate::native`]), by index.
+    native: Vec<Option<NativeCorr>>,
+    /// Their windows, per (correlation, group key).
+    windows: FxHashMap<(usize, u32), Window>,
     building: Vec<Building>,
     /// The open alert per (rule, group key).
     open: FxHashMap<(RuleRef, u32), usize>,
@@ -677,31 +612,47 @@ impl Hunter {
                 }
             }
         }
-        // value_count correlations that nothing chains on run natively (see
-        // `NativeValueCount`); the rest of the collection goes to rsigma.
-        let mut native = FxHashMap::default();
+        // Correlations run natively where their features allow (see `crate::native`); the
+        // rest of the collection goes to rsigma. A correlation rsigma evaluates needs the
+        // correlations it chains on evaluated by rsigma too.
+        let resolve = |r: &str| {
+            det_by_id
+                .get(r)
+                .map(|&d| Input::Det(d))
+                .or_else(|| corr_by_id.get(r).map(|&c| Input::Corr(c)))
+        };
+        let mut native: Vec<Option<NativeCorr>> = coll
+            .correlations
+            .iter()
+            .zip(&corrs)
+            .map(|(c, m)| NativeCorr::from_rule(c, m.timespan, resolve))
+            .collect();
+        loop {
+            let mut changed = false;
+            for (ci, c) in coll.correlations.iter().enumerate() {
+                if native.get(ci).is_some_and(Option::is_some) {
+                    continue;
+                }
+                for r in &c.rules {
+                    if let Some(Input::Corr(k)) = resolve(r)
+                        && let Some(slot) = native.get_mut(k)
+                        && slot.is_some()
+                    {
+                        *slot = None;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
         let mut rsigma_refs = FxHashSet::default();
         let mut for_rsigma = SigmaCollection::new();
         for_rsigma.rules = coll.rules.clone();
         for_rsigma.filters = coll.filters.clone();
         for (ci, c) in coll.correlations.iter().enumerate() {
-            let chained = corrs.get(ci).is_none_or(|m| !m.rule.parents.is_empty());
-            if let (CorrelationType::ValueCount, false, WindowMode::Sliding, None) =
-                (c.correlation_type, chained, c.window, &c.gap)
-                && let CorrelationCondition::Threshold {
-                    predicates,
-                    field: Some(fields),
-                    ..
-                } = &c.condition
-                && let [field] = fields.as_slice()
-            {
-                native.insert(
-                    ci,
-                    NativeValueCount {
-                        field: field.clone(),
-                        predicates: predicates.clone(),
-                    },
-                );
+            if native.get(ci).is_some_and(Option::is_some) {
                 continue;
             }
             for r in &c.rules {
@@ -741,7 +692,7 @@ impl Hunter {
             store: FxHashMap::default(),
             native,
             rsigma_refs,
-            distinct: FxHashMap::default(),
+            windows: FxHashMap::default(),
             building: Vec::new(),
             open: FxHashMap::default(),
             seq: 0,
@@ -858,19 +809,18 @@ impl Hunter {
             };
             let (spec, timespan) = (c.spec, c.timespan);
             let gid = self.group_key(spec, view, &mut scratch.memo);
-            if let Some(nv) = self.native.get(&ci)
-                && let Some(value) = view
-                    .get_field(&nv.field)
-                    .and_then(|v| v.as_str().map(|s| s.into_owned()))
-            {
-                let n = self
-                    .distinct
+            if let Some(Some(nc)) = self.native.get(ci) {
+                let value = nc
+                    .field()
+                    .and_then(|f| view.get_field(f))
+                    .and_then(|v| v.as_str().map(|s| s.into_owned()));
+                let w = self
+                    .windows
                     .entry((ci, gid))
-                    .or_default()
-                    .push(epoch, &value, timespan);
-                if predicates_hold(&nv.predicates, n as u64) {
+                    .or_insert_with(|| nc.new_window());
+                if let Some(agg) = nc.occur(w, Input::Det(d), epoch, value.as_deref()) {
                     let pairs = self.pairs(spec, &scratch.memo);
-                    scratch.fired.push((ci, pairs, n as f64));
+                    scratch.fired.push((ci, pairs, agg));
                 }
             }
             let cutoff = epoch.saturating_sub(timespan);
@@ -987,8 +937,65 @@ impl Hunter {
         idx
     }
 
-    /// A correlation fired (from rsigma or a native value_count) for `pairs`.
+    /// A correlation fired (from rsigma or natively) for `pairs`.
     fn fire(
+        &mut self,
+        ci: usize,
+        pairs: &[(String, String)],
+        agg: f64,
+        ev: &Event,
+        privileged: bool,
+    ) {
+        self.fire_chain(ci, pairs, agg, ev, privileged, 0);
+    }
+
+    /// `fire`, then hands the firing to the native correlations that chain on `ci`.
+    fn fire_chain(
+        &mut self,
+        ci: usize,
+        pairs: &[(String, String)],
+        agg: f64,
+        ev: &Event,
+        privileged: bool,
+        depth: usize,
+    ) {
+        self.fire_one(ci, pairs, agg, ev, privileged);
+        // Rule files could reference each other in a loop; real chains are 2-3 deep.
+        if depth >= 8 {
+            return;
+        }
+        let parents = match self.corrs.get(ci) {
+            Some(c) => c.rule.parents.clone(),
+            None => return,
+        };
+        let view = EventView::new(ev, privileged);
+        let epoch = ev.timestamp.timestamp();
+        let mut memo = Vec::new();
+        for p in parents {
+            let Some(Some(nc)) = self.native.get(p) else {
+                continue;
+            };
+            let Some(spec) = self.corrs.get(p).map(|c| c.spec) else {
+                continue;
+            };
+            let nc = nc.clone();
+            let gid = self.group_key(spec, &view, &mut memo);
+            let value = nc
+                .field()
+                .and_then(|f| view.get_field(f))
+                .and_then(|v| v.as_str().map(|s| s.into_owned()));
+            let w = self
+                .windows
+                .entry((p, gid))
+                .or_insert_with(|| nc.new_window());
+            if let Some(pagg) = nc.occur(w, Input::Corr(ci), epoch, value.as_deref()) {
+                let ppairs = self.pairs(spec, &memo);
+                self.fire_chain(p, &ppairs, pagg, ev, privileged, depth + 1);
+            }
+        }
+    }
+
+    fn fire_one(
         &mut self,
         ci: usize,
         pairs: &[(String, String)],
@@ -1080,11 +1087,9 @@ impl Hunter {
             q.back()
                 .is_some_and(|last| last.epoch >= now.saturating_sub(span))
         });
-        self.distinct.retain(|(ci, _), w| {
+        self.windows.retain(|(ci, _), w| {
             let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
-            w.entries
-                .back()
-                .is_some_and(|(t, _)| *t >= now.saturating_sub(span))
+            w.newest().is_some_and(|t| t >= now.saturating_sub(span))
         });
         let building = &self.building;
         self.open.retain(|_, i| {
@@ -1269,30 +1274,4 @@ pub fn hunt(
         h.process(&ev);
     }
     Ok(h.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distinct_window_slides_and_counts_values_once() {
-        let mut w = DistinctWindow::default();
-        assert_eq!(w.push(0, "a", 15), 1);
-        assert_eq!(w.push(10, "b", 15), 2);
-        assert_eq!(w.push(12, "a", 15), 2, "a value counts once");
-        // At 20 the first "a" (t=0) left the window but the one at 12 keeps "a" alive.
-        assert_eq!(w.push(20, "c", 15), 3);
-        // At 100 everything else is gone.
-        assert_eq!(w.push(100, "c", 15), 1);
-        assert_eq!(w.counts.len(), 1);
-    }
-
-    #[test]
-    fn threshold_predicates() {
-        let p = [(ConditionOperator::Gte, 5), (ConditionOperator::Lt, 10)];
-        assert!(!predicates_hold(&p, 4));
-        assert!(predicates_hold(&p, 5));
-        assert!(!predicates_hold(&p, 10));
-    }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod hunt;
 pub mod ldap;
+mod native;
 pub mod rules;
 pub mod summary;
 pub mod testing;
