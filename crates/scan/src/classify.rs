@@ -3,6 +3,7 @@
 //! `rules/secrets/classify.toml`.
 
 use crate::error::ScanError;
+use crate::text::KeywordMatcher;
 use confwatch_event::finding::Category;
 use serde::Deserialize;
 
@@ -41,7 +42,7 @@ pub struct Classifier {
     cats: Vec<Compiled>,
     /// Every category's text keywords in one automaton (one pass over the page);
     /// `text_owner[pattern]` is the category index.
-    text: aho_corasick::AhoCorasick,
+    text: KeywordMatcher,
     text_owner: Vec<usize>,
 }
 
@@ -102,20 +103,34 @@ impl Classifier {
                     .collect(),
             });
         }
-        let text = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&words)
-            .map_err(|e| ScanError::RuleFile {
-                file: "classify.toml".into(),
-                message: e.to_string(),
-            })?;
+        let text = KeywordMatcher::new(&words).ok_or_else(|| ScanError::RuleFile {
+            file: "classify.toml".into(),
+            message: "too many text keywords to index".into(),
+        })?;
         Ok(Classifier {
             cats,
             text,
             text_owner,
         })
+    }
+
+    /// Text keyword occurrences as (start, end, keyword), leftmost-longest and
+    /// non-overlapping ("password" counts once, not also as "pass"): every occurrence sorted
+    /// by start, longest first, then taken greedily.
+    fn text_keywords(&self, hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut found: Vec<(usize, std::cmp::Reverse<usize>, usize)> = Vec::new();
+        self.text
+            .for_each_match(hay, |p, s, e| found.push((s, std::cmp::Reverse(e), p)));
+        found.sort_unstable();
+        let mut out = Vec::new();
+        let mut last_end = 0;
+        for (s, std::cmp::Reverse(e), p) in found {
+            if s >= last_end {
+                last_end = e;
+                out.push((s, e, p));
+            }
+        }
+        out
     }
 
     /// The categories a page falls in (without the finding-driven ones).
@@ -124,8 +139,7 @@ impl Classifier {
         let file = p.file_name.map(str::to_ascii_lowercase);
         // Distinct text keywords per category, at most 3 counted.
         let mut seen: Vec<Vec<usize>> = vec![Vec::new(); self.cats.len()];
-        for m in self.text.find_iter(window) {
-            let p = m.pattern().as_usize();
+        for (_, _, p) in self.text_keywords(window.as_bytes()) {
             if let Some(&c) = self.text_owner.get(p)
                 && let Some(v) = seen.get_mut(c)
                 && v.len() < 3
@@ -171,6 +185,37 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_keywords_are_leftmost_longest_like_aho_corasick() {
+        let c = Classifier::embedded().unwrap();
+        let f: ClassifyFile = toml::from_str(EMBEDDED_CLASSIFY).unwrap();
+        let words: Vec<String> = f.category.iter().flat_map(|d| d.text.clone()).collect();
+        let reference = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&words)
+            .unwrap();
+        let mut checked = 0;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/real");
+        for e in walkdir::WalkDir::new(root) {
+            let e = e.unwrap();
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let body = std::fs::read(e.path()).unwrap();
+            let want: Vec<(usize, usize, usize)> = reference
+                .find_iter(&body)
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                .collect();
+            assert_eq!(c.text_keywords(&body), want);
+            checked += want.len();
+        }
+        assert!(
+            checked > 10,
+            "only {checked} keyword occurrences in testdata/real"
+        );
+    }
 
     #[test]
     fn classifies_by_title_macro_and_text() {
