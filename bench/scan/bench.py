@@ -127,7 +127,10 @@ def main():
                 out = out + ".stdout"
             # Fast tools run `--repeat` times; the median wall time is kept.
             reps = a.repeat if t in ("confwatch", "kingfisher") else 1
-            runs = sorted((run(cmd, out) for _ in range(reps)), key=lambda r: r[0])
+            # Run outside any git work tree: detect-secrets otherwise lists files with
+            # `git ls-files` and silently scans nothing outside the repository.
+            cwd = os.path.dirname(os.path.abspath(corpus))
+            runs = sorted((run(cmd, out, cwd=cwd) for _ in range(reps)), key=lambda r: r[0])
             secs, rss, code, cpu = runs[len(runs) // 2]
             text = open(kf_out or out, errors="replace").read()
             s = score.score(corpus, t, text)
