@@ -85,6 +85,11 @@ pub struct HuntArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Space sensitivity from `confwatch scan --space-profiles`: alerts that name a space of
+    /// high or critical sensitivity go up one severity level, medium ones score higher.
+    #[arg(long = "space-profiles", value_name = "FILE")]
+    pub space_profiles: Option<PathBuf>,
+
     /// Turn off behaviour analytics (per-user and peer baselines, routine suppression,
     /// per-user risk); only the rules run.
     #[arg(long = "no-behaviour")]
@@ -278,6 +283,23 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         min_severity: args.min_severity.map(Severity::from),
         include_noise: args.include_noise,
     };
+    let sensitivity = match &args.space_profiles {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--space-profiles {}", p.display()))?;
+            Some(
+                confwatch_detect::sensitivity::SpaceSensitivity::from_json(&text).with_context(
+                    || {
+                        format!(
+                            "--space-profiles {}: not the JSON array `confwatch scan --space-profiles` writes",
+                            p.display()
+                        )
+                    },
+                )?,
+            )
+        }
+        None => None,
+    };
     // Fail on rules that do not compile before reading any input.
     drop(Hunter::new(&rules, &cfg, opts.clone())?);
 
@@ -439,6 +461,14 @@ pub fn run(args: HuntArgs) -> Result<u8> {
                 None => report.stats.suppressed.push((reason, n)),
             }
         }
+        report.alerts.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.first_seen.cmp(&b.first_seen))
+        });
+    }
+    if let Some(s) = &sensitivity {
+        s.apply(&mut report.alerts);
         report.alerts.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -729,3 +729,67 @@ fn rules_export_writes_the_pack() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn space_profiles_from_scan_raise_access_to_sensitive_spaces() {
+    let mut log = Log::new();
+    for i in 0..40u32 {
+        log.line(
+            i * 20,
+            "svc-dump",
+            "10.9.9.9",
+            &format!("GET /display/OPS/Runbook+{i}"),
+            200,
+            "python-requests/2.31.0",
+        );
+    }
+    let plain = hunt_log(&log, &[]);
+    let before = of_rule(&plain, "confluence_scripted_client_content");
+    assert_eq!(before.len(), 1, "{:#?}", plain.alerts);
+
+    // The shape `confwatch scan --space-profiles` writes (see scan_cli.rs).
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles.json");
+    std::fs::write(
+        &profiles,
+        r#"[{"space_key":"OPS","pages":40,"secrets":3,"sensitive":5,"max_severity":"critical",
+             "categories":{"credentials":3},"score":180,"sensitivity":"critical"},
+            {"space_key":"DOC","pages":9,"secrets":0,"sensitive":0,"max_severity":"info",
+             "categories":{},"score":0,"sensitivity":"low"}]"#,
+    )
+    .unwrap();
+    let raised = hunt_log(&log, &["--space-profiles", profiles.to_str().unwrap()]);
+    let after = of_rule(&raised, "confluence_scripted_client_content");
+    assert_eq!(after.len(), 1, "{:#?}", raised.alerts);
+    let rank = |s: &Value| {
+        ["informational", "low", "medium", "high", "critical"]
+            .iter()
+            .position(|x| s == x)
+            .unwrap()
+    };
+    assert_eq!(
+        rank(&after[0]["severity"]),
+        (rank(&before[0]["severity"]) + 1).min(4),
+        "one level up: {} -> {}",
+        before[0]["severity"],
+        after[0]["severity"]
+    );
+    assert!(
+        summary(after[0]).ends_with("; sensitive space per scan: OPS (critical)"),
+        "{}",
+        summary(after[0])
+    );
+    assert_eq!(after[0]["evidence"]["values"]["sensitive_spaces"][0], "OPS");
+
+    // A file that is not scan's output is a clear error, not a silent no-op.
+    std::fs::write(&profiles, "{}").unwrap();
+    let out = Command::cargo_bin("confwatch")
+        .unwrap()
+        .args(["hunt", "--no-progress", "--space-profiles"])
+        .arg(&profiles)
+        .arg(log.write(dir.path()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--space-profiles"));
+}

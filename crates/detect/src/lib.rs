@@ -16,6 +16,7 @@ pub mod hunt;
 pub mod ldap;
 mod native;
 pub mod rules;
+pub mod sensitivity;
 pub mod summary;
 pub mod testing;
 pub mod view;
