@@ -10,11 +10,14 @@ use confwatch_behaviour::{
     BehaviourConfig, BehaviourEngine, BehaviourReport, Peers, RoutineHistory, Store,
     suppress_routine,
 };
-use confwatch_detect::{HuntConfig, HuntOptions, HuntReport, Hunter, PrivilegedAccounts, RuleSet};
+use confwatch_detect::{
+    HuntConfig, HuntOptions, HuntReport, Hunter, Matched, PrivilegedAccounts, RuleSet,
+};
 use confwatch_event::alert::Alert;
 use confwatch_event::alert::Severity;
 use confwatch_ingest::stats::RunStats;
 use confwatch_output::alerts::{AlertFormat, RiskyUser, RunSummary, write_alerts};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -329,20 +332,44 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let (inputs, failed) = args.input.discover(&ing);
     let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
     let mut ordered = ing.ordered(inputs);
-    // Three stages overlap: this thread merges the time-ordered stream, one thread runs the
-    // rules and one the behaviour analytics; each batch is shared by both.
+    // Four stages overlap: this thread merges the time-ordered stream; a match thread works
+    // out which rules each event of a batch matches, on all cores (stateless); one thread
+    // keeps the rules' windows and evidence in order, one the behaviour analytics. Each
+    // batch is shared by the last two.
     type Batch = std::sync::Arc<Vec<confwatch_event::Event>>;
-    let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let matcher = Hunter::matcher(&rules, &cfg, opts.clone())?;
+    let (match_tx, match_rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(4);
+    let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Matched>)>(8);
     let (uba_tx, uba_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     let uba_tx = behaviour.then_some(uba_tx);
     let outcome = std::thread::scope(|scope| -> Result<HuntOutcome> {
+        let match_worker = std::thread::Builder::new()
+            .name("hunt-match".into())
+            .spawn_scoped(scope, move || {
+                for full in match_rx {
+                    let matched: Vec<Matched> =
+                        full.par_iter().map(|ev| matcher.evaluate(ev)).collect();
+                    let shared = std::sync::Arc::new(full);
+                    if let Some(tx) = &uba_tx
+                        && tx.send(std::sync::Arc::clone(&shared)).is_err()
+                    {
+                        return;
+                    }
+                    // A closed channel means a worker ended early; its error is reported
+                    // below.
+                    if rules_tx.send((shared, matched)).is_err() {
+                        return;
+                    }
+                }
+            })
+            .context("starting the match thread")?;
         let rules_worker = std::thread::Builder::new()
             .name("hunt-rules".into())
             .spawn_scoped(scope, || -> Result<HuntReport> {
                 let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
-                for batch in rules_rx {
-                    for ev in batch.iter() {
-                        hunter.process(ev);
+                for (batch, matched) in rules_rx {
+                    for (ev, m) in batch.iter().zip(matched) {
+                        hunter.process_matched(ev, m);
                     }
                 }
                 Ok(hunter.finish())
@@ -371,16 +398,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
             })
             .context("starting the behaviour thread")?;
         let mut batch = Vec::with_capacity(HUNT_BATCH);
-        let send = |full: Vec<confwatch_event::Event>| -> bool {
-            let shared = std::sync::Arc::new(full);
-            if let Some(tx) = &uba_tx
-                && tx.send(std::sync::Arc::clone(&shared)).is_err()
-            {
-                return false;
-            }
-            // A closed channel means the worker ended early; its error is reported below.
-            rules_tx.send(shared).is_ok()
-        };
+        let send = |full: Vec<confwatch_event::Event>| -> bool { match_tx.send(full).is_ok() };
         // Security-log logins give their user name to the access-log request they belong to.
         for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
             batch.push(ev);
@@ -394,8 +412,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         if !batch.is_empty() {
             send(batch);
         }
-        drop(rules_tx);
-        drop(uba_tx);
+        drop(match_tx);
+        match_worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the match thread panicked"))?;
         let report = rules_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;

@@ -457,6 +457,103 @@ pub struct HuntOptions {
     pub include_noise: bool,
 }
 
+/// Why an event is not evaluated.
+#[derive(Debug, Clone, Copy)]
+enum Skip {
+    OutOfRange,
+    Noise,
+}
+
+/// What [`Matcher::evaluate`] found for one event; hand it to [`Hunter::process_matched`].
+pub struct Matched {
+    /// The detection rules it matched (indices), when no rsigma correlation counts them.
+    dets: Vec<usize>,
+    /// rsigma's results, when one of rsigma's own correlations counts the event.
+    rsigma: Option<Vec<EvaluationResult>>,
+    privileged: bool,
+    skip: Option<Skip>,
+}
+
+/// Which detection rules one event matches: the stateless half of the hunt. It is `Sync`,
+/// so a batch can be evaluated on all cores while the [`Hunter`] keeps windows in order on
+/// one thread.
+pub struct Matcher {
+    engine: CorrelationEngine,
+    det_by_id: FxHashMap<String, usize>,
+    rsigma_refs: FxHashSet<String>,
+    privileged: PrivilegedAccounts,
+    opts: HuntOptions,
+}
+
+impl Matcher {
+    pub fn evaluate(&self, ev: &Event) -> Matched {
+        evaluate(
+            &self.engine,
+            &self.det_by_id,
+            &self.rsigma_refs,
+            &self.privileged,
+            &self.opts,
+            ev,
+        )
+    }
+}
+
+fn evaluate(
+    engine: &CorrelationEngine,
+    det_by_id: &FxHashMap<String, usize>,
+    rsigma_refs: &FxHashSet<String>,
+    privilege: &dyn PrivilegeSource,
+    opts: &HuntOptions,
+    ev: &Event,
+) -> Matched {
+    let skipped = |skip| Matched {
+        dets: Vec::new(),
+        rsigma: None,
+        privileged: false,
+        skip: Some(skip),
+    };
+    if opts.since.is_some_and(|s| ev.timestamp < s) || opts.until.is_some_and(|u| ev.timestamp > u)
+    {
+        return skipped(Skip::OutOfRange);
+    }
+    if !opts.include_noise && ev.is_noise() {
+        return skipped(Skip::Noise);
+    }
+    let privileged = ev
+        .user
+        .as_deref()
+        .is_some_and(|u| privilege.is_privileged(u));
+    let detections = engine.evaluate(&EventView::new(ev, privileged));
+    // rsigma's correlation layer only sees events that one of its correlations counts.
+    if detections.iter().any(|d| {
+        d.header
+            .rule_id
+            .as_ref()
+            .is_some_and(|id| rsigma_refs.contains(id))
+    }) {
+        return Matched {
+            dets: Vec::new(),
+            rsigma: Some(detections),
+            privileged,
+            skip: None,
+        };
+    }
+    let dets = detections
+        .iter()
+        .filter(|r| r.is_detection())
+        .filter_map(|r| {
+            let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+            det_by_id.get(ident).copied()
+        })
+        .collect();
+    Matched {
+        dets,
+        rsigma: None,
+        privileged,
+        skip: None,
+    }
+}
+
 /// The streaming hunter: `process` each event in time order, then `finish`.
 pub struct Hunter {
     engine: CorrelationEngine,
@@ -707,59 +804,96 @@ impl Hunter {
 
     /// Feeds one event. Events should arrive in time order (windows use event time).
     pub fn process(&mut self, ev: &Event) {
+        let matched = evaluate(
+            &self.engine,
+            &self.det_by_id,
+            &self.rsigma_refs,
+            self.privilege.as_ref(),
+            &self.opts,
+            ev,
+        );
+        self.process_matched(ev, matched);
+    }
+
+    /// The stateless half of a hunter built from the same rules and configuration: which
+    /// rules each event matches, for evaluating events on other threads before
+    /// [`Hunter::process_matched`] sees them in order. Privileged accounts come from the
+    /// configuration (a source set with `set_privilege_source` is not shared).
+    pub fn matcher(
+        rules: &RuleSet,
+        cfg: &HuntConfig,
+        opts: HuntOptions,
+    ) -> Result<Matcher, DetectError> {
+        let h = Hunter::new(rules, cfg, opts)?;
+        let mut privileged = PrivilegedAccounts::default();
+        for a in &cfg.privileged_accounts {
+            privileged.add(a);
+        }
+        Ok(Matcher {
+            engine: h.engine,
+            det_by_id: h.det_by_id,
+            rsigma_refs: h.rsigma_refs,
+            privileged,
+            opts: h.opts,
+        })
+    }
+
+    /// Feeds one event with what [`Matcher::evaluate`] found for it.
+    pub fn process_matched(&mut self, ev: &Event, matched: Matched) {
         self.stats.events_read += 1;
-        if self.opts.since.is_some_and(|s| ev.timestamp < s)
-            || self.opts.until.is_some_and(|u| ev.timestamp > u)
-        {
-            return;
+        let Matched {
+            dets,
+            rsigma,
+            privileged,
+            skip,
+        } = matched;
+        match skip {
+            Some(Skip::OutOfRange) => return,
+            Some(Skip::Noise) => {
+                self.stats.events_in_range += 1;
+                return;
+            }
+            None => {}
         }
         self.stats.events_in_range += 1;
-        if !self.opts.include_noise && ev.is_noise() {
-            return;
-        }
         if self.stats.first_event.is_none_or(|f| ev.timestamp < f) {
             self.stats.first_event = Some(ev.timestamp);
         }
         if self.stats.last_event.is_none_or(|l| ev.timestamp > l) {
             self.stats.last_event = Some(ev.timestamp);
         }
-        let privileged = ev
-            .user
-            .as_deref()
-            .is_some_and(|u| self.privilege.is_privileged(u));
         let view = EventView::new(ev, privileged);
         let epoch = ev.timestamp.timestamp();
-        // Detection first; rsigma's correlation layer only sees events that one of its
-        // correlations counts (the rest would only cost it a rule lookup per match).
-        let detections = self.engine.evaluate(&view);
-        let results = if detections.iter().any(|d| {
-            d.header
-                .rule_id
-                .as_ref()
-                .is_some_and(|id| self.rsigma_refs.contains(id))
-        }) {
-            self.engine
-                .process_with_detections(&view, detections, epoch)
-        } else {
-            detections
-        };
-        if !results.is_empty() {
-            let mut scratch = EventScratch::default();
-            for r in &results {
-                if r.is_detection() {
-                    self.on_detection(r, ev, &view, privileged, &mut scratch);
-                }
-            }
-            for (ci, pairs, agg) in scratch.fired {
-                self.fire(ci, &pairs, agg, ev, privileged);
-            }
-            for r in &results {
-                if let Some(body) = r.as_correlation() {
-                    let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
-                    if let Some(&ci) = self.corr_by_id.get(ident) {
-                        self.fire(ci, &body.group_key, body.aggregated_value, ev, privileged);
+        let mut scratch = EventScratch::default();
+        match rsigma {
+            // One of rsigma's own correlations counts this event.
+            Some(detections) => {
+                let results = self
+                    .engine
+                    .process_with_detections(&view, detections, epoch);
+                for r in &results {
+                    if r.is_detection() {
+                        let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+                        if let Some(&d) = self.det_by_id.get(ident) {
+                            self.on_detection(d, ev, &view, privileged, &mut scratch);
+                        }
                     }
                 }
+                self.fire_all(&mut scratch, ev, privileged);
+                for r in &results {
+                    if let Some(body) = r.as_correlation() {
+                        let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+                        if let Some(&ci) = self.corr_by_id.get(ident) {
+                            self.fire(ci, &body.group_key, body.aggregated_value, ev, privileged);
+                        }
+                    }
+                }
+            }
+            None => {
+                for d in dets {
+                    self.on_detection(d, ev, &view, privileged, &mut scratch);
+                }
+                self.fire_all(&mut scratch, ev, privileged);
             }
         }
         if self.stats.events_in_range.is_multiple_of(SWEEP_EVERY) {
@@ -767,18 +901,21 @@ impl Hunter {
         }
     }
 
+    /// The native correlations that fired on this event.
+    fn fire_all(&mut self, scratch: &mut EventScratch, ev: &Event, privileged: bool) {
+        for (ci, pairs, agg) in std::mem::take(&mut scratch.fired) {
+            self.fire(ci, &pairs, agg, ev, privileged);
+        }
+    }
+
     fn on_detection(
         &mut self,
-        r: &EvaluationResult,
+        d: usize,
         ev: &Event,
         view: &EventView<'_>,
         privileged: bool,
         scratch: &mut EventScratch,
     ) {
-        let ident = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
-        let Some(&d) = self.det_by_id.get(ident) else {
-            return;
-        };
         let Some(meta) = self.dets.get(d) else {
             return;
         };
@@ -1274,4 +1411,16 @@ pub fn hunt(
         h.process(&ev);
     }
     Ok(h.finish())
+}
+
+#[cfg(test)]
+mod sync_tests {
+    /// The matcher is shared by the threads that evaluate a batch.
+    #[test]
+    fn matcher_is_shared_and_matches_move_between_threads() {
+        fn is_sync<T: Sync + Send>() {}
+        is_sync::<super::Matcher>();
+        fn is_send<T: Send>() {}
+        is_send::<super::Matched>();
+    }
 }

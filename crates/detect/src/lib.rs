@@ -23,5 +23,5 @@ pub mod view;
 
 pub use config::{HuntConfig, PrivilegeSource, PrivilegedAccounts};
 pub use error::DetectError;
-pub use hunt::{HuntOptions, HuntReport, HuntStats, Hunter, hunt};
+pub use hunt::{HuntOptions, HuntReport, HuntStats, Hunter, Matched, Matcher, hunt};
 pub use rules::{LoadError, RuleInfo, RuleSet};
