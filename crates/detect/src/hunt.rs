@@ -946,19 +946,9 @@ impl Hunter {
             };
             let (spec, timespan) = (c.spec, c.timespan);
             let gid = self.group_key(spec, view, &mut scratch.memo);
-            if let Some(Some(nc)) = self.native.get(ci) {
-                let value = nc
-                    .field()
-                    .and_then(|f| view.get_field(f))
-                    .and_then(|v| v.as_str().map(|s| s.into_owned()));
-                let w = self
-                    .windows
-                    .entry((ci, gid))
-                    .or_insert_with(|| nc.new_window());
-                if let Some(agg) = nc.occur(w, Input::Det(d), epoch, value.as_deref()) {
-                    let pairs = self.pairs(spec, &scratch.memo);
-                    scratch.fired.push((ci, pairs, agg));
-                }
+            if let Some(agg) = self.native_occur(ci, Input::Det(d), gid, view, epoch) {
+                let pairs = self.pairs(spec, &scratch.memo);
+                scratch.fired.push((ci, pairs, agg));
             }
             let cutoff = epoch.saturating_sub(timespan);
             let q = self.store.entry((ci, gid)).or_default();
@@ -984,6 +974,30 @@ impl Hunter {
                 b.add(&entry);
             }
         }
+    }
+
+    /// One event of `input` for the native correlation `ci` in group `gid`: the aggregated
+    /// value when its condition now holds.
+    fn native_occur(
+        &mut self,
+        ci: usize,
+        input: Input,
+        gid: u32,
+        view: &EventView<'_>,
+        epoch: i64,
+    ) -> Option<f64> {
+        let Some(Some(nc)) = self.native.get(ci) else {
+            return None;
+        };
+        let value = nc
+            .field()
+            .and_then(|f| view.get_field(f))
+            .and_then(|v| v.as_str().map(|s| s.into_owned()));
+        let w = self
+            .windows
+            .entry((ci, gid))
+            .or_insert_with(|| nc.new_window());
+        nc.occur(w, input, epoch, value.as_deref())
     }
 
     /// The interned key of the event's values for group-by spec `spec`, computed once per
@@ -1109,23 +1123,14 @@ impl Hunter {
         let epoch = ev.timestamp.timestamp();
         let mut memo = Vec::new();
         for p in parents {
-            let Some(Some(nc)) = self.native.get(p) else {
+            if !self.native.get(p).is_some_and(Option::is_some) {
                 continue;
-            };
+            }
             let Some(spec) = self.corrs.get(p).map(|c| c.spec) else {
                 continue;
             };
-            let nc = nc.clone();
             let gid = self.group_key(spec, &view, &mut memo);
-            let value = nc
-                .field()
-                .and_then(|f| view.get_field(f))
-                .and_then(|v| v.as_str().map(|s| s.into_owned()));
-            let w = self
-                .windows
-                .entry((p, gid))
-                .or_insert_with(|| nc.new_window());
-            if let Some(pagg) = nc.occur(w, Input::Corr(ci), epoch, value.as_deref()) {
+            if let Some(pagg) = self.native_occur(p, Input::Corr(ci), gid, &view, epoch) {
                 let ppairs = self.pairs(spec, &memo);
                 self.fire_chain(p, &ppairs, pagg, ev, privileged, depth + 1);
             }
