@@ -287,6 +287,7 @@ fn parse_chunk(
 ) -> Parsed {
     let mut out = Parsed::default();
     let mut ctx = ParseCtx::new(Arc::clone(file));
+    ctx.summary_only = !keep;
     for (n, raw) in chunk::lines(chunk) {
         ctx.set_line(n);
         if raw.len() > max_line {

@@ -54,6 +54,10 @@ pub struct ParseCtx {
     file: Arc<str>,
     line: u64,
     interned: FxHashMap<Box<str>, Arc<str>>,
+    /// Only time, format and user are needed (statistics): parsers may leave the other
+    /// fields empty instead of allocating them. Parsing still validates the whole line, so
+    /// errors are the same.
+    pub summary_only: bool,
 }
 
 /// Interner entries kept before it is cleared, so memory stays bounded on hostile input.
@@ -67,6 +71,7 @@ impl ParseCtx {
             file,
             line: 0,
             interned: FxHashMap::default(),
+            summary_only: false,
         }
     }
 

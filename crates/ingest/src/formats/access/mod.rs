@@ -546,6 +546,16 @@ impl AccessLogParser {
 
     fn build(&self, raw: &Raw<'_>, ts: DateTime<FixedOffset>, ctx: &mut ParseCtx) -> Event {
         let mut ev = Event::new(ts, SourceFormat::TomcatAccess, ctx.origin());
+        let user = raw
+            .user_hdr
+            .or(raw.user)
+            .filter(|u| !u.eq_ignore_ascii_case("anonymous"));
+        if ctx.summary_only {
+            // Statistics need time, format and user only; the line was already scanned
+            // whole, so skipping the rest changes no count.
+            ev.user = user.map(|u| ctx.intern(u));
+            return ev;
+        }
 
         // Client: the first X-Forwarded-For entry when present, else %h/%a; the address that
         // connected becomes `peer_ip` when it differs.
@@ -570,11 +580,7 @@ impl AccessLogParser {
         }
         ev.forwarded_for = raw.xff.map(str::to_string);
 
-        ev.user = raw
-            .user_hdr
-            .or(raw.user)
-            .filter(|u| !u.eq_ignore_ascii_case("anonymous"))
-            .map(|u| ctx.intern(u));
+        ev.user = user.map(|u| ctx.intern(u));
         ev.thread = raw.thread.map(|t| ctx.intern(t));
         ev.method = raw.method.map(|m| ctx.intern(m));
         ev.url = match (raw.uri, raw.path) {
