@@ -303,8 +303,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         }
         None => None,
     };
-    // Fail on rules that do not compile before reading any input.
-    drop(Hunter::new(&rules, &cfg, opts.clone())?);
+    // Which rules each event matches is stateless, so a match stage works it out on all
+    // cores. Building it first also fails on rules that do not compile before any input is
+    // read.
+    let matcher = Hunter::matcher(&rules, &cfg, opts.clone())?;
 
     // Behaviour analytics: peers, and the state of earlier runs when asked to keep one.
     let behaviour = !args.no_behaviour;
@@ -337,7 +339,6 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     // keeps the rules' windows and evidence in order, one the behaviour analytics. Each
     // batch is shared by the last two.
     type Batch = std::sync::Arc<Vec<confwatch_event::Event>>;
-    let matcher = Hunter::matcher(&rules, &cfg, opts.clone())?;
     let (match_tx, match_rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(4);
     let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Matched>)>(8);
     let (uba_tx, uba_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
