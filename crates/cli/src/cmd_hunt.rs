@@ -456,10 +456,18 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         .min_severity
         .or(cfg.min_severity)
         .unwrap_or(Severity::Informational);
-    let mut routine_suppressed: BTreeMap<String, u64> = BTreeMap::new();
+    // One summary line per account and rule (each alert's reason names its own day), with
+    // the latest reason as the example.
+    let mut routine_suppressed: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
     if let Some((_, suppressed)) = &routine {
-        for (_, why) in suppressed {
-            *routine_suppressed.entry(why.clone()).or_default() += 1;
+        for (alert, why) in suppressed {
+            let key = (
+                alert.user.clone().unwrap_or_else(|| "-".into()),
+                alert.rule_id.clone(),
+            );
+            let entry = routine_suppressed.entry(key).or_default();
+            entry.0 = why.clone();
+            entry.1 += 1;
         }
     }
     if let Some(uba) = &uba {
@@ -538,7 +546,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
                 signals: r.signals.iter().map(|s| s.rule_id.clone()).collect(),
             })
             .collect(),
-        routine_suppressed: routine_suppressed.into_iter().collect(),
+        routine_suppressed: routine_suppressed.into_values().collect(),
     };
     let format = match args.format {
         HuntFormat::Table => AlertFormat::Table,

@@ -308,6 +308,18 @@ fn demo_runs_and_shows_the_attack() {
     assert!(text.contains("confluence_space_export"), "{text}");
     assert!(text.contains("Riskiest users: "), "{text}");
     assert!(text.contains("confwatch eval --labels"), "{text}");
+    // Routine suppression is summarised per account and rule, not once per day.
+    let routine: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("Suppressed as routine: "))
+        .collect();
+    assert!(!routine.is_empty(), "{text}");
+    let mut keys: Vec<&str> = routine
+        .iter()
+        .filter_map(|l| l.split(" fired on ").next())
+        .collect();
+    keys.dedup();
+    assert_eq!(keys.len(), routine.len(), "{routine:#?}");
 }
 
 #[test]

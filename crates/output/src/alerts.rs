@@ -46,7 +46,8 @@ pub struct RunSummary {
     /// Per-user risk from behaviour analytics, riskiest first; when empty the table ranks
     /// users by their summed alert scores instead.
     pub riskiest: Vec<RiskyUser>,
-    /// Rule alerts suppressed as routine for their account: (reason, alerts).
+    /// Rule alerts suppressed as routine, one entry per account and rule: (the latest
+    /// alert's reason, alerts).
     pub routine_suppressed: Vec<(String, u64)>,
 }
 
