@@ -490,14 +490,12 @@ pub fn run(args: HuntArgs) -> Result<u8> {
                 None => report.stats.suppressed.push((reason, n)),
             }
         }
-        report.alerts.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(a.first_seen.cmp(&b.first_seen))
-        });
     }
     if let Some(s) = &sensitivity {
         s.apply(&mut report.alerts);
+    }
+    // Anomalies joined and severities raised: back to severity, then time order.
+    if uba.is_some() || sensitivity.is_some() {
         report.alerts.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
