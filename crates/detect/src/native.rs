@@ -203,11 +203,7 @@ impl NativeCorr {
             }
             _ => return None,
         };
-        let holds = match &self.kind {
-            Kind::ValueSum { .. } => predicates_hold_f64(&self.predicates, agg),
-            _ => predicates_hold(&self.predicates, agg as u64),
-        };
-        holds.then_some(agg)
+        predicates_hold(&self.predicates, agg).then_some(agg)
     }
 }
 
@@ -229,18 +225,9 @@ fn evict<T>(q: &mut VecDeque<T>, cutoff: i64, time: impl Fn(&T) -> i64) {
     }
 }
 
-pub(crate) fn predicates_hold(preds: &[(ConditionOperator, u64)], value: u64) -> bool {
-    preds.iter().all(|(op, t)| match op {
-        ConditionOperator::Lt => value < *t,
-        ConditionOperator::Lte => value <= *t,
-        ConditionOperator::Gt => value > *t,
-        ConditionOperator::Gte => value >= *t,
-        ConditionOperator::Eq => value == *t,
-        ConditionOperator::Neq => value != *t,
-    })
-}
-
-fn predicates_hold_f64(preds: &[(ConditionOperator, u64)], value: f64) -> bool {
+/// Whether `value` satisfies every (operator, threshold) of a condition. Counts are whole
+/// numbers well below 2^53, so comparing as `f64` is exact for them and also serves sums.
+pub(crate) fn predicates_hold(preds: &[(ConditionOperator, u64)], value: f64) -> bool {
     preds.iter().all(|(op, t)| {
         let t = *t as f64;
         match op {
@@ -322,9 +309,10 @@ mod tests {
     #[test]
     fn threshold_predicates() {
         let p = [(ConditionOperator::Gte, 5), (ConditionOperator::Lt, 10)];
-        assert!(!predicates_hold(&p, 4));
-        assert!(predicates_hold(&p, 5));
-        assert!(!predicates_hold(&p, 10));
+        assert!(!predicates_hold(&p, 4.0));
+        assert!(predicates_hold(&p, 5.0));
+        assert!(!predicates_hold(&p, 10.0));
+        assert!(predicates_hold(&p, 9.5), "sums are compared as they are");
     }
 
     #[test]
