@@ -6,7 +6,7 @@
 
 use crate::config::{HuntConfig, PrivilegeSource, PrivilegedAccounts};
 use crate::error::DetectError;
-use crate::native::{Input, NativeCorr, Window};
+use crate::native::{FieldValue, Input, NativeCorr, Window};
 use crate::rules::{
     RuleSet, alerting_keys, level_to_severity, rule_key, technique_from_tag, threshold_of,
 };
@@ -405,17 +405,28 @@ impl Building {
     }
 }
 
-/// A group key computed for one event: the values of one group-by spec and the interned
-/// key id.
-type KeyMemo = (Vec<Option<String>>, u32);
+/// The state of one (correlation, group): its native window, if the correlation is
+/// evaluated natively, and the evidence inside its timespan.
+#[derive(Debug, Default)]
+struct Group {
+    window: Option<Window>,
+    entries: VecDeque<Entry>,
+}
+
+/// Values of one event worked out at most once: group keys by group-by spec, and
+/// correlation field values by slot.
+#[derive(Default)]
+struct Memo {
+    keys: Vec<Option<u32>>,
+    values: Vec<Option<Option<FieldValue>>>,
+}
 
 /// Per-event working state shared by the detections of one event.
 #[derive(Default)]
 struct EventScratch {
     /// The event's evidence item, created on the first detection.
     shared: Option<Rc<Item>>,
-    /// Group keys by group-by spec, computed at most once per event.
-    memo: Vec<Option<KeyMemo>>,
+    memo: Memo,
     /// Native value_count firings, handled after all detections.
     fired: Vec<Firing>,
 }
@@ -572,12 +583,19 @@ pub struct Hunter {
     /// per-event lookups below hash a pair of integers. One entry per entity (user, address)
     /// ever grouped on, so it grows with entities, not with lines.
     keys: FxHashMap<Box<str>, u32>,
-    /// Evidence per (correlation, group key).
-    store: FxHashMap<(usize, u32), VecDeque<Entry>>,
+    /// Reused to build group keys without allocating.
+    key_buf: String,
+    /// Evidence and native window per (correlation, group key): one lookup per event and
+    /// correlation.
+    groups: FxHashMap<(usize, u32), Group>,
     /// Correlations evaluated here rather than by rsigma (see [`crate::native`]), by index.
     native: Vec<Option<NativeCorr>>,
-    /// Their windows, per (correlation, group key).
-    windows: FxHashMap<(usize, u32), Window>,
+    /// The distinct fields native correlations count or sum, and each correlation's slot
+    /// among them, so an event's value is worked out once for all of them.
+    value_fields: Vec<String>,
+    value_slot: Vec<Option<usize>>,
+    /// Keys the value hashes of distinct counting (see [`FieldValue`]).
+    value_key: std::hash::RandomState,
     building: Vec<Building>,
     /// The open alert per (rule, group key).
     open: FxHashMap<(RuleRef, u32), usize>,
@@ -744,6 +762,20 @@ impl Hunter {
                 break;
             }
         }
+        let mut value_fields: Vec<String> = Vec::new();
+        let value_slot = native
+            .iter()
+            .map(|nc| {
+                let f = nc.as_ref()?.field()?;
+                Some(match value_fields.iter().position(|x| x == f) {
+                    Some(i) => i,
+                    None => {
+                        value_fields.push(f.to_owned());
+                        value_fields.len() - 1
+                    }
+                })
+            })
+            .collect();
         let mut rsigma_refs = FxHashSet::default();
         let mut for_rsigma = SigmaCollection::new();
         for_rsigma.rules = coll.rules.clone();
@@ -786,10 +818,13 @@ impl Hunter {
             corr_by_id,
             specs,
             keys: FxHashMap::default(),
-            store: FxHashMap::default(),
+            key_buf: String::new(),
+            groups: FxHashMap::default(),
             native,
+            value_fields,
+            value_slot,
+            value_key: std::hash::RandomState::new(),
             rsigma_refs,
-            windows: FxHashMap::default(),
             building: Vec::new(),
             open: FxHashMap::default(),
             seq: 0,
@@ -946,12 +981,17 @@ impl Hunter {
             };
             let (spec, timespan) = (c.spec, c.timespan);
             let gid = self.group_key(spec, view, &mut scratch.memo);
-            if let Some(agg) = self.native_occur(ci, Input::Det(d), gid, view, epoch) {
-                let pairs = self.pairs(spec, &scratch.memo);
-                scratch.fired.push((ci, pairs, agg));
-            }
+            let value = self.field_value(ci, view, &mut scratch.memo);
+            let group = self.groups.entry((ci, gid)).or_default();
+            let agg = match self.native.get(ci) {
+                Some(Some(nc)) => {
+                    let w = group.window.get_or_insert_with(|| nc.new_window());
+                    nc.occur(w, Input::Det(d), epoch, value)
+                }
+                _ => None,
+            };
             let cutoff = epoch.saturating_sub(timespan);
-            let q = self.store.entry((ci, gid)).or_default();
+            let q = &mut group.entries;
             while q.front().is_some_and(|f| f.epoch < cutoff) {
                 q.pop_front();
             }
@@ -961,11 +1001,14 @@ impl Hunter {
                 q.remove(1);
             }
             q.push_back(entry.clone());
+            if let Some(agg) = agg {
+                scratch.fired.push((ci, self.pairs(spec, view), agg));
+            }
         }
         if alerting {
             let gid = self.group_key(group_spec, view, &mut scratch.memo);
             let idx = self.episode(RuleRef::Det(d), gid, ev.timestamp, window, |h| {
-                h.pairs(group_spec, &scratch.memo).into_iter().collect()
+                h.pairs(group_spec, view).into_iter().collect()
             });
             if let Some(b) = self.building.get_mut(idx) {
                 b.windows += 1;
@@ -985,51 +1028,61 @@ impl Hunter {
         gid: u32,
         view: &EventView<'_>,
         epoch: i64,
+        memo: &mut Memo,
     ) -> Option<f64> {
+        let value = self.field_value(ci, view, memo);
         let Some(Some(nc)) = self.native.get(ci) else {
             return None;
         };
-        let value = nc
-            .field()
-            .and_then(|f| view.get_field(f))
-            .and_then(|v| v.as_str().map(|s| s.into_owned()));
-        let w = self
-            .windows
-            .entry((ci, gid))
-            .or_insert_with(|| nc.new_window());
-        nc.occur(w, input, epoch, value.as_deref())
+        let group = self.groups.entry((ci, gid)).or_default();
+        let w = group.window.get_or_insert_with(|| nc.new_window());
+        nc.occur(w, input, epoch, value)
+    }
+
+    /// The event's value of the field native correlation `ci` counts or sums, worked out
+    /// once per event for every correlation over the same field.
+    fn field_value(&self, ci: usize, view: &EventView<'_>, memo: &mut Memo) -> Option<FieldValue> {
+        let slot = self.value_slot.get(ci).copied().flatten()?;
+        if let Some(Some(v)) = memo.values.get(slot) {
+            return *v;
+        }
+        let raw = self.value_fields.get(slot).and_then(|f| view.get_field(f));
+        let value = raw
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .map(|text| FieldValue::new(&text, &self.value_key));
+        if memo.values.len() <= slot {
+            memo.values.resize(slot + 1, None);
+        }
+        if let Some(m) = memo.values.get_mut(slot) {
+            *m = Some(value);
+        }
+        value
     }
 
     /// The interned key of the event's values for group-by spec `spec`, computed once per
-    /// event.
-    fn group_key(
-        &mut self,
-        spec: usize,
-        view: &EventView<'_>,
-        memo: &mut Vec<Option<KeyMemo>>,
-    ) -> u32 {
-        if let Some(Some((_, gid))) = memo.get(spec) {
+    /// event (without allocating once the entity is known).
+    fn group_key(&mut self, spec: usize, view: &EventView<'_>, memo: &mut Memo) -> u32 {
+        if let Some(Some(gid)) = memo.keys.get(spec) {
             return *gid;
         }
-        let values: Vec<Option<String>> = self
-            .specs
-            .get(spec)
-            .map(|fields| {
-                fields
-                    .iter()
-                    .map(|f| {
-                        view.get_field(f)
-                            .and_then(|v| v.as_str().map(|s| s.into_owned()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let gid = self.intern(&key_string(&values));
-        if memo.len() <= spec {
-            memo.resize(spec + 1, None);
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        for f in self.specs.get(spec).map(Vec::as_slice).unwrap_or_default() {
+            let raw = view.get_field(f);
+            match raw.as_ref().and_then(|v| v.as_str()) {
+                Some(v) => key.push_str(&v),
+                None => key.push('\u{0}'),
+            }
+            key.push('\u{1f}');
         }
-        if let Some(slot) = memo.get_mut(spec) {
-            *slot = Some((values, gid));
+        let gid = self.intern(&key);
+        self.key_buf = key;
+        if memo.keys.len() <= spec {
+            memo.keys.resize(spec + 1, None);
+        }
+        if let Some(slot) = memo.keys.get_mut(spec) {
+            *slot = Some(gid);
         }
         gid
     }
@@ -1043,16 +1096,21 @@ impl Hunter {
         id
     }
 
-    /// The (field, value) pairs of a memoised group key, without the missing fields.
-    fn pairs(&self, spec: usize, memo: &[Option<KeyMemo>]) -> Vec<(String, String)> {
-        match (self.specs.get(spec), memo.get(spec)) {
-            (Some(fields), Some(Some((values, _)))) => fields
-                .iter()
-                .zip(values)
-                .filter_map(|(f, v)| v.as_ref().map(|v| (f.clone(), v.clone())))
-                .collect(),
-            _ => Vec::new(),
-        }
+    /// The (field, value) pairs of the event for group-by spec `spec`, without the missing
+    /// fields.
+    fn pairs(&self, spec: usize, view: &EventView<'_>) -> Vec<(String, String)> {
+        self.specs
+            .get(spec)
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|f| {
+                        let v = view.get_field(f)?.as_str()?.into_owned();
+                        Some((f.clone(), v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The open alert for (rule, group), or a new one when the last hit is older than
@@ -1121,7 +1179,7 @@ impl Hunter {
         };
         let view = EventView::new(ev, privileged);
         let epoch = ev.timestamp.timestamp();
-        let mut memo = Vec::new();
+        let mut memo = Memo::default();
         for p in parents {
             if !self.native.get(p).is_some_and(Option::is_some) {
                 continue;
@@ -1130,8 +1188,9 @@ impl Hunter {
                 continue;
             };
             let gid = self.group_key(spec, &view, &mut memo);
-            if let Some(pagg) = self.native_occur(p, Input::Corr(ci), gid, &view, epoch) {
-                let ppairs = self.pairs(spec, &memo);
+            if let Some(pagg) = self.native_occur(p, Input::Corr(ci), gid, &view, epoch, &mut memo)
+            {
+                let ppairs = self.pairs(spec, &view);
                 self.fire_chain(p, &ppairs, pagg, ev, privileged, depth + 1);
             }
         }
@@ -1171,14 +1230,20 @@ impl Hunter {
         // Chained correlations: hand this window's evidence to the parents.
         if !parent_keys.is_empty() {
             let items: Vec<Entry> = self
-                .store
+                .groups
                 .get(&(ci, gid))
-                .map(|q| q.iter().filter(|i| i.epoch >= cutoff).cloned().collect())
+                .map(|g| {
+                    g.entries
+                        .iter()
+                        .filter(|i| i.epoch >= cutoff)
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             for (p, ptimespan, pkey) in parent_keys {
                 let pcut = epoch.saturating_sub(ptimespan);
                 let pgid = self.intern(&pkey);
-                let q = self.store.entry((p, pgid)).or_default();
+                let q = &mut self.groups.entry((p, pgid)).or_default().entries;
                 for it in &items {
                     if it.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
                         if q.len() >= MAX_ITEMS_PER_GROUP {
@@ -1204,7 +1269,7 @@ impl Hunter {
         b.privileged |= privileged;
         // Only entries not yet in this alert: the window is in sequence order, so walk it
         // from the back. This keeps repeated firings O(new evidence).
-        if let Some(q) = self.store.get(&(ci, gid)) {
+        if let Some(q) = self.groups.get(&(ci, gid)).map(|g| &g.entries) {
             b.truncated |= q.len() >= MAX_ITEMS_PER_GROUP;
             let max_seq = b.max_seq;
             let fresh: Vec<&Entry> = q
@@ -1224,14 +1289,21 @@ impl Hunter {
     /// Drops evidence groups idle for longer than their window.
     fn sweep(&mut self, now: i64) {
         let corrs = &self.corrs;
-        self.store.retain(|(ci, _), q| {
-            let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
-            q.back()
-                .is_some_and(|last| last.epoch >= now.saturating_sub(span))
-        });
-        self.windows.retain(|(ci, _), w| {
-            let span = corrs.get(*ci).map(|c| c.timespan).unwrap_or(0);
-            w.newest().is_some_and(|t| t >= now.saturating_sub(span))
+        self.groups.retain(|(ci, _), g| {
+            let horizon = now.saturating_sub(corrs.get(*ci).map(|c| c.timespan).unwrap_or(0));
+            // Evidence and windows wholly older than the timespan can no longer count;
+            // dropping them is the same as keeping them to be evicted on the next event.
+            if g.entries.back().is_none_or(|last| last.epoch < horizon) {
+                g.entries = VecDeque::new();
+            }
+            if g.window
+                .as_ref()
+                .and_then(Window::newest)
+                .is_none_or(|t| t < horizon)
+            {
+                g.window = None;
+            }
+            !g.entries.is_empty() || g.window.is_some()
         });
         let building = &self.building;
         self.open.retain(|_, i| {

@@ -17,7 +17,6 @@ use rsigma_parser::{
 };
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
-use std::rc::Rc;
 
 /// Upper bound on entries kept per (correlation, group) window; beyond it the oldest are
 /// dropped, which can only under-count.
@@ -135,7 +134,7 @@ impl NativeCorr {
         w: &mut Window,
         input: Input,
         epoch: i64,
-        value: Option<&str>,
+        value: Option<FieldValue>,
     ) -> Option<f64> {
         let cutoff = epoch.saturating_sub(self.timespan);
         let agg = match (&self.kind, w) {
@@ -145,10 +144,10 @@ impl NativeCorr {
                 times.len() as f64
             }
             (Kind::ValueCount { .. }, Window::Distinct(d)) => {
-                d.push(epoch, value?, self.timespan) as f64
+                d.push(epoch, value?.hash, self.timespan) as f64
             }
             (Kind::ValueSum { .. }, Window::Sum { entries, sum }) => {
-                let v: f64 = value?.trim().parse().ok().filter(|v: &f64| v.is_finite())?;
+                let v = value?.number?;
                 while entries.front().is_some_and(|(t, _)| *t < cutoff)
                     || entries.len() >= MAX_WINDOW_ENTRIES
                 {
@@ -241,12 +240,33 @@ pub(crate) fn predicates_hold(preds: &[(ConditionOperator, u64)], value: f64) ->
     })
 }
 
-/// Distinct values in a sliding window with a count per value, so each event costs O(1)
-/// amortised.
+/// One event's value of a correlation's field, worked out once per event and shared by
+/// every correlation over that field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldValue {
+    /// The text's keyed 64-bit hash: distinct values are counted by it, so windows hold no
+    /// strings. The key is random per run, so crafted log values cannot be made to collide
+    /// and hide distinct pages; a chance collision is about 2^-64 per pair.
+    pub hash: u64,
+    /// The text as a finite number (`value_sum`), when it is one.
+    pub number: Option<f64>,
+}
+
+impl FieldValue {
+    pub fn new(text: &str, key: &impl std::hash::BuildHasher) -> FieldValue {
+        FieldValue {
+            hash: key.hash_one(text),
+            number: text.trim().parse().ok().filter(|v: &f64| v.is_finite()),
+        }
+    }
+}
+
+/// Distinct values (by hash) in a sliding window with a count per value, so each event
+/// costs O(1) amortised.
 #[derive(Debug, Default)]
 pub(crate) struct DistinctWindow {
-    entries: VecDeque<(i64, Rc<str>)>,
-    counts: FxHashMap<Rc<str>, u32>,
+    entries: VecDeque<(i64, u64)>,
+    counts: FxHashMap<u64, u32>,
 }
 
 impl DistinctWindow {
@@ -263,7 +283,7 @@ impl DistinctWindow {
 
     /// Adds `value` at `ts`, evicts what fell out of `[ts - span, ts]`, returns the
     /// distinct count.
-    pub fn push(&mut self, ts: i64, value: &str, span: i64) -> usize {
+    pub fn push(&mut self, ts: i64, value: u64, span: i64) -> usize {
         let cutoff = ts.saturating_sub(span);
         while self.entries.front().is_some_and(|(t, _)| *t < cutoff) {
             self.forget_front();
@@ -271,12 +291,8 @@ impl DistinctWindow {
         if self.entries.len() >= MAX_WINDOW_ENTRIES {
             self.forget_front();
         }
-        let v: Rc<str> = match self.counts.get_key_value(value) {
-            Some((k, _)) => k.clone(),
-            None => Rc::from(value),
-        };
-        *self.counts.entry(v.clone()).or_default() += 1;
-        self.entries.push_back((ts, v));
+        *self.counts.entry(value).or_default() += 1;
+        self.entries.push_back((ts, value));
         self.counts.len()
     }
 }
@@ -284,6 +300,15 @@ impl DistinctWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v(text: &str) -> Option<FieldValue> {
+        Some(FieldValue::new(text, &std::hash::RandomState::new()))
+    }
+
+    fn h(text: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(text)
+    }
 
     fn corr(kind: Kind, predicates: Vec<(ConditionOperator, u64)>, timespan: i64) -> NativeCorr {
         NativeCorr {
@@ -296,13 +321,13 @@ mod tests {
     #[test]
     fn distinct_window_slides_and_counts_values_once() {
         let mut w = DistinctWindow::default();
-        assert_eq!(w.push(0, "a", 15), 1);
-        assert_eq!(w.push(10, "b", 15), 2);
-        assert_eq!(w.push(12, "a", 15), 2, "a value counts once");
+        assert_eq!(w.push(0, h("a"), 15), 1);
+        assert_eq!(w.push(10, h("b"), 15), 2);
+        assert_eq!(w.push(12, h("a"), 15), 2, "a value counts once");
         // At 20 the first "a" (t=0) left the window but the one at 12 keeps "a" alive.
-        assert_eq!(w.push(20, "c", 15), 3);
+        assert_eq!(w.push(20, h("c"), 15), 3);
         // At 100 everything else is gone.
-        assert_eq!(w.push(100, "c", 15), 1);
+        assert_eq!(w.push(100, h("c"), 15), 1);
         assert_eq!(w.counts.len(), 1);
     }
 
@@ -347,13 +372,13 @@ mod tests {
         let mut w = c.new_window();
         let d = Input::Det(0);
         for i in 0..4 {
-            assert_eq!(c.occur(&mut w, d, i, Some("100")), None);
+            assert_eq!(c.occur(&mut w, d, i, v("100")), None);
         }
         assert_eq!(c.occur(&mut w, d, 5, None), None);
-        assert_eq!(c.occur(&mut w, d, 6, Some("oops")), None);
-        assert_eq!(c.occur(&mut w, d, 7, Some("100")), Some(500.0));
+        assert_eq!(c.occur(&mut w, d, 6, v("oops")), None);
+        assert_eq!(c.occur(&mut w, d, 7, v("100")), Some(500.0));
         // An hour later the first four left.
-        assert_eq!(c.occur(&mut w, d, 3604, Some("100")), None);
+        assert_eq!(c.occur(&mut w, d, 3604, v("100")), None);
     }
 
     #[test]
