@@ -779,6 +779,12 @@ impl Hunter {
         let mut rsigma_refs = FxHashSet::default();
         let mut for_rsigma = SigmaCollection::new();
         for_rsigma.rules = coll.rules.clone();
+        // rsigma copies a rule's tags into every match result; the hunter reads techniques
+        // from its own rule table, so the engine's copies go without (a third fewer
+        // allocations per match on the benchmark).
+        for r in &mut for_rsigma.rules {
+            r.tags.clear();
+        }
         for_rsigma.filters = coll.filters.clone();
         for (ci, c) in coll.correlations.iter().enumerate() {
             if native.get(ci).is_some_and(Option::is_some) {
