@@ -192,8 +192,32 @@ impl Ingestor {
         input: &Input,
         on_events: Option<&mut dyn FnMut(Vec<Event>)>,
     ) -> FileStats {
+        match on_events {
+            Some(sink) => {
+                let mut unbox = |batch: Vec<read::Timed>| {
+                    sink(
+                        batch
+                            .into_iter()
+                            .filter_map(|(_, e)| e.map(|e| *e))
+                            .collect(),
+                    );
+                };
+                self.read_input_boxed(input, Some(&mut unbox), None)
+            }
+            None => self.read_input_boxed(input, None, None),
+        }
+    }
+
+    /// [`Ingestor::read_input`] with the events boxed as parsed, dropping those `filter`
+    /// rejects in the parse workers.
+    pub(crate) fn read_input_boxed(
+        &self,
+        input: &Input,
+        on_events: Option<read::TimedSink<'_>>,
+        filter: Option<&read::KeepFn>,
+    ) -> FileStats {
         let stats = match read::open(self, input) {
-            Ok(opened) => opened.read(self, on_events),
+            Ok(opened) => opened.read_boxed(self, on_events, filter),
             Err(e) => {
                 let mut s = FileStats::new(&input.display);
                 s.error(0, &e);
@@ -231,6 +255,21 @@ impl Ingestor {
     /// Reads every input and yields all events in time order (files merged, small
     /// disorder inside a file repaired). Call [`merge::Ordered::finish`] for statistics.
     pub fn ordered(self: &Arc<Self>, inputs: Vec<Input>) -> merge::Ordered {
-        merge::Ordered::new(Arc::clone(self), inputs)
+        merge::Ordered::new(Arc::clone(self), inputs, None)
+    }
+
+    /// [`Ingestor::ordered`] without the events `keep` rejects: they are dropped in the
+    /// parse workers, before the merge, so they cost no ordering. The events kept come in
+    /// the same order as from `ordered`, and [`merge::Ordered::finish`] counts every event
+    /// read, dropped or not.
+    ///
+    /// Dropping events changes what [`join_logins`] sees, so `keep` must accept every
+    /// [`Action::Login`](confwatch_event::Action::Login) event that should still be joined.
+    pub fn ordered_filtered(
+        self: &Arc<Self>,
+        inputs: Vec<Input>,
+        keep: Arc<read::KeepFn>,
+    ) -> merge::Ordered {
+        merge::Ordered::new(Arc::clone(self), inputs, Some(keep))
     }
 }

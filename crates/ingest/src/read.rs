@@ -33,10 +33,39 @@ enum ChunkParser {
     Json,
 }
 
+/// A predicate deciding, in the parse workers, which events travel on (see
+/// [`crate::Ingestor::ordered_filtered`]).
+pub type KeepFn = dyn Fn(&Event) -> bool + Send + Sync;
+
+/// One parsed event on its way to the merge: its time (ms since the epoch) and the event,
+/// boxed as the parser made it so handing it on moves a pointer rather than a 472-byte
+/// event. `None` when a filter dropped the event: its time still takes its place in the
+/// merge, so the order of the events kept cannot depend on what was dropped.
+pub(crate) type Timed = (i64, Option<Box<Event>>);
+
+/// Where the events of one input go, in file order.
+pub(crate) type TimedSink<'a> = &'a mut dyn FnMut(Vec<Timed>);
+
+/// What a chunk parse keeps of its events.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    /// Statistics only: no event leaves the parse.
+    None,
+    All,
+    /// Those the predicate accepts (all still count in the statistics).
+    Some(&'a KeepFn),
+}
+
+impl Keep<'_> {
+    fn any(self) -> bool {
+        !matches!(self, Keep::None)
+    }
+}
+
 /// Result of parsing one chunk.
 #[derive(Default)]
 struct Parsed {
-    events: Vec<Event>,
+    events: Vec<Timed>,
     errors: Vec<(u64, ParseError)>,
     /// A file-level verdict reached inside the chunk (JSON of another product).
     unrecognised: Option<String>,
@@ -48,13 +77,18 @@ struct Parsed {
 }
 
 impl Parsed {
-    /// Counts one parser outcome for line `n`; events are kept only when `keep`.
-    fn take(&mut self, outcome: LineOutcome, n: u64, keep: bool) {
+    /// Counts one parser outcome for line `n`; events are kept as `keep` says.
+    fn take(&mut self, outcome: LineOutcome, n: u64, keep: Keep<'_>) {
         match outcome {
             LineOutcome::Event(ev) => {
                 self.summary.add(&ev);
-                if keep {
-                    self.events.push(*ev);
+                match keep {
+                    Keep::None => {}
+                    Keep::All => self.events.push((ev.epoch_ms(), Some(ev))),
+                    Keep::Some(f) => {
+                        let t = ev.epoch_ms();
+                        self.events.push((t, f(&ev).then_some(ev)));
+                    }
                 }
             }
             LineOutcome::Skip => self.skipped += 1,
@@ -117,7 +151,7 @@ pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
         &parser,
         &input.display,
         ing.options.max_line_len,
-        false,
+        Keep::None,
     );
     parsed.summary.first.map(|t| t.timestamp_millis())
 }
@@ -125,10 +159,30 @@ pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
 impl Opened {
     /// Reads the whole input, calling `on_events` with each batch in file order. Never fails:
     /// every problem is counted in the returned statistics.
-    pub fn read(
+    pub fn read(self, ing: &Ingestor, on_events: Option<&mut dyn FnMut(Vec<Event>)>) -> FileStats {
+        match on_events {
+            Some(sink) => {
+                let mut unbox = |batch: Vec<Timed>| {
+                    sink(
+                        batch
+                            .into_iter()
+                            .filter_map(|(_, e)| e.map(|e| *e))
+                            .collect(),
+                    );
+                };
+                self.read_boxed(ing, Some(&mut unbox), None)
+            }
+            None => self.read_boxed(ing, None, None),
+        }
+    }
+
+    /// [`Opened::read`] with boxed events; `filter` (when given) decides in the parse
+    /// workers which events reach `on_events`. Statistics count every event either way.
+    pub(crate) fn read_boxed(
         self,
         ing: &Ingestor,
-        mut on_events: Option<&mut dyn FnMut(Vec<Event>)>,
+        mut on_events: Option<TimedSink<'_>>,
+        filter: Option<&KeepFn>,
     ) -> FileStats {
         let mut stats = FileStats::new(&self.input.display);
         stats.compression = self.compression;
@@ -153,7 +207,7 @@ impl Opened {
             }
             Detected::JsonLines => ChunkParser::Json,
             Detected::JsonDocument => {
-                read_json_document(self.reader, &self.input, &mut stats, &mut on_events);
+                read_json_document(self.reader, &self.input, &mut stats, &mut on_events, filter);
                 return stats;
             }
         };
@@ -164,6 +218,7 @@ impl Opened {
             parser,
             &mut stats,
             &mut on_events,
+            filter,
         );
         stats
     }
@@ -184,9 +239,14 @@ fn read_lines(
     input: &Input,
     parser: ChunkParser,
     stats: &mut FileStats,
-    on_events: &mut Option<&mut dyn FnMut(Vec<Event>)>,
+    on_events: &mut Option<TimedSink<'_>>,
+    filter: Option<&KeepFn>,
 ) {
-    let keep = on_events.is_some();
+    let keep = match (on_events.is_some(), filter) {
+        (false, _) => Keep::None,
+        (true, None) => Keep::All,
+        (true, Some(f)) => Keep::Some(f),
+    };
     let max_line = ing.options.max_line_len;
     let batch = ing.options.parallel_chunks.max(1);
     let (tx, rx) = crossbeam_channel::bounded::<Result<Chunk, std::io::Error>>(batch);
@@ -277,17 +337,17 @@ fn read_lines(
     });
 }
 
-/// Parses one chunk; with `keep` false the events are only summarised, on this thread.
+/// Parses one chunk; with [`Keep::None`] the events are only summarised, on this thread.
 fn parse_chunk(
     chunk: &Chunk,
     parser: &ChunkParser,
     file: &Arc<str>,
     max_line: usize,
-    keep: bool,
+    keep: Keep<'_>,
 ) -> Parsed {
     let mut out = Parsed::default();
     let mut ctx = ParseCtx::new(Arc::clone(file));
-    ctx.summary_only = !keep;
+    ctx.summary_only = !keep.any();
     for (n, raw) in chunk::lines(chunk) {
         ctx.set_line(n);
         if raw.len() > max_line {
@@ -328,7 +388,12 @@ fn parse_chunk(
 
 /// Parses one JSON line: a record, an array of records or an envelope. Returns a reason when
 /// the line is JSON of some other product.
-fn parse_json_line(line: &str, ctx: &mut ParseCtx, out: &mut Parsed, keep: bool) -> Option<String> {
+fn parse_json_line(
+    line: &str,
+    ctx: &mut ParseCtx,
+    out: &mut Parsed,
+    keep: Keep<'_>,
+) -> Option<String> {
     let n = ctx.line();
     let v: Value = match serde_json::from_str(line) {
         Ok(v) => v,
@@ -407,7 +472,8 @@ fn read_json_document(
     reader: Box<dyn Read + Send>,
     input: &Input,
     stats: &mut FileStats,
-    on_events: &mut Option<&mut dyn FnMut(Vec<Event>)>,
+    on_events: &mut Option<TimedSink<'_>>,
+    filter: Option<&KeepFn>,
 ) {
     let mut ctx = ParseCtx::new(Arc::clone(&input.display));
     let mut batch = Vec::new();
@@ -444,7 +510,8 @@ fn read_json_document(
             LineOutcome::Event(ev) => {
                 stats.event(&ev);
                 if on_events.is_some() {
-                    batch.push(*ev);
+                    let t = ev.epoch_ms();
+                    batch.push((t, filter.is_none_or(|f| f(&ev)).then_some(ev)));
                 }
                 if batch.len() >= 4096
                     && let Some(sink) = on_events.as_mut()
