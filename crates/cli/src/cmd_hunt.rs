@@ -343,6 +343,17 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Matched>)>(8);
     let (uba_tx, uba_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     let uba_tx = behaviour.then_some(uba_tx);
+    // Emptied batches go back to the merge thread: a fresh half-megabyte batch per 1,024
+    // events cost a page fault per 4 KiB (the kernel zeroing pages) in the profiles.
+    let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(16);
+    // Whichever of the two workers lets go of a batch last hands the emptied vector back.
+    let give_back =
+        |batch: Batch, tx: &std::sync::mpsc::SyncSender<Vec<confwatch_event::Event>>| {
+            if let Ok(mut v) = std::sync::Arc::try_unwrap(batch) {
+                v.clear();
+                let _ = tx.try_send(v);
+            }
+        };
     let outcome = std::thread::scope(|scope| -> Result<HuntOutcome> {
         let match_worker = std::thread::Builder::new()
             .name("hunt-match".into())
@@ -366,36 +377,45 @@ pub fn run(args: HuntArgs) -> Result<u8> {
             .context("starting the match thread")?;
         let rules_worker = std::thread::Builder::new()
             .name("hunt-rules".into())
-            .spawn_scoped(scope, || -> Result<HuntReport> {
-                let mut hunter = Hunter::new(&rules, &cfg, opts.clone())?;
-                for (batch, matched) in rules_rx {
-                    for (ev, m) in batch.iter().zip(matched) {
-                        hunter.process_matched(ev, m);
+            .spawn_scoped(scope, {
+                let recycle_tx = recycle_tx.clone();
+                let (rules, cfg, opts) = (&rules, &cfg, &opts);
+                move || -> Result<HuntReport> {
+                    let mut hunter = Hunter::new(rules, cfg, opts.clone())?;
+                    for (batch, matched) in rules_rx {
+                        for (ev, m) in batch.iter().zip(matched) {
+                            hunter.process_matched(ev, m);
+                        }
+                        give_back(batch, &recycle_tx);
                     }
+                    Ok(hunter.finish())
                 }
-                Ok(hunter.finish())
             })
             .context("starting the rule thread")?;
         let uba_worker = std::thread::Builder::new()
             .name("hunt-uba".into())
-            .spawn_scoped(scope, || -> Option<BehaviourEngine> {
-                let mut engine = behaviour.then(|| {
-                    let mut e = BehaviourEngine::with_state(
-                        BehaviourConfig::default(),
-                        peers,
-                        engine_state,
-                    );
-                    e.set_privileged(cfg.privileged_accounts.iter().cloned());
-                    e
-                });
-                for batch in uba_rx {
-                    if let Some(engine) = engine.as_mut() {
-                        for ev in batch.iter() {
-                            engine.observe(ev);
+            .spawn_scoped(scope, {
+                let cfg = &cfg;
+                move || -> Option<BehaviourEngine> {
+                    let mut engine = behaviour.then(|| {
+                        let mut e = BehaviourEngine::with_state(
+                            BehaviourConfig::default(),
+                            peers,
+                            engine_state,
+                        );
+                        e.set_privileged(cfg.privileged_accounts.iter().cloned());
+                        e
+                    });
+                    for batch in uba_rx {
+                        if let Some(engine) = engine.as_mut() {
+                            for ev in batch.iter() {
+                                engine.observe(ev);
+                            }
                         }
+                        give_back(batch, &recycle_tx);
                     }
+                    engine
                 }
-                engine
             })
             .context("starting the behaviour thread")?;
         let mut batch = Vec::with_capacity(HUNT_BATCH);
@@ -404,7 +424,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(HUNT_BATCH));
+                let empty = recycle_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(HUNT_BATCH));
+                let full = std::mem::replace(&mut batch, empty);
                 if !send(full) {
                     break;
                 }
