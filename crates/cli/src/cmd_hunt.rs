@@ -421,7 +421,15 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut batch = Vec::with_capacity(HUNT_BATCH);
         let send = |full: Vec<confwatch_event::Event>| -> bool { match_tx.send(full).is_ok() };
         // Security-log logins give their user name to the access-log request they belong to.
+        // Static resources and polling are only counted: no rule or analytic reads them,
+        // and they are a third of a typical access log.
+        let (mut noise_read, mut noise_in_range) = (0u64, 0u64);
         for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
+            if let Some(in_range) = opts.noise_in_range(&ev) {
+                noise_read += 1;
+                noise_in_range += u64::from(in_range);
+                continue;
+            }
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
                 let empty = recycle_rx
@@ -440,9 +448,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         match_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the match thread panicked"))?;
-        let report = rules_worker
+        let mut report = rules_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;
+        report.stats.count_unevaluated(noise_read, noise_in_range);
         let engine = uba_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the behaviour thread panicked"))?;

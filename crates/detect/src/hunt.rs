@@ -468,6 +468,31 @@ pub struct HuntOptions {
     pub include_noise: bool,
 }
 
+impl HuntOptions {
+    /// For an event no rule and no analytic looks at (static resources and background
+    /// polling, unless `include_noise`): whether it is inside `--since/--until`, so a caller
+    /// can count it with [`HuntStats::count_unevaluated`] instead of passing it on. `None`
+    /// for every other event.
+    pub fn noise_in_range(&self, ev: &Event) -> Option<bool> {
+        if self.include_noise || !ev.is_noise() {
+            return None;
+        }
+        Some(!self.out_of_range(ev))
+    }
+
+    fn out_of_range(&self, ev: &Event) -> bool {
+        self.since.is_some_and(|s| ev.timestamp < s) || self.until.is_some_and(|u| ev.timestamp > u)
+    }
+}
+
+impl HuntStats {
+    /// Counts events set aside before evaluation (see [`HuntOptions::noise_in_range`]).
+    pub fn count_unevaluated(&mut self, read: u64, in_range: u64) {
+        self.events_read += read;
+        self.events_in_range += in_range;
+    }
+}
+
 /// Why an event is not evaluated.
 #[derive(Debug, Clone, Copy)]
 enum Skip {
@@ -523,8 +548,7 @@ fn evaluate(
         privileged: false,
         skip: Some(skip),
     };
-    if opts.since.is_some_and(|s| ev.timestamp < s) || opts.until.is_some_and(|u| ev.timestamp > u)
-    {
+    if opts.out_of_range(ev) {
         return skipped(Skip::OutOfRange);
     }
     if !opts.include_noise && ev.is_noise() {
@@ -602,6 +626,7 @@ pub struct Hunter {
     seq: u64,
     stats: HuntStats,
     terms: Vec<String>,
+    scratch: EventScratch,
 }
 
 fn key_string(values: &[Option<String>]) -> String {
@@ -835,6 +860,7 @@ impl Hunter {
             open: FxHashMap::default(),
             seq: 0,
             stats,
+            scratch: EventScratch::default(),
         })
     }
 
@@ -905,7 +931,11 @@ impl Hunter {
         }
         let view = EventView::new(ev, privileged);
         let epoch = ev.timestamp.timestamp();
-        let mut scratch = EventScratch::default();
+        // The scratch keeps its buffers from event to event.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.shared = None;
+        scratch.memo.keys.clear();
+        scratch.memo.values.clear();
         match rsigma {
             // One of rsigma's own correlations counts this event.
             Some(detections) => {
@@ -937,6 +967,7 @@ impl Hunter {
                 self.fire_all(&mut scratch, ev, privileged);
             }
         }
+        self.scratch = scratch;
         if self.stats.events_in_range.is_multiple_of(SWEEP_EVERY) {
             self.sweep(epoch);
         }
@@ -944,7 +975,7 @@ impl Hunter {
 
     /// The native correlations that fired on this event.
     fn fire_all(&mut self, scratch: &mut EventScratch, ev: &Event, privileged: bool) {
-        for (ci, pairs, agg) in std::mem::take(&mut scratch.fired) {
+        for (ci, pairs, agg) in scratch.fired.drain(..) {
             self.fire(ci, &pairs, agg, ev, privileged);
         }
     }
