@@ -150,9 +150,20 @@ pub fn lines(chunk: &Chunk) -> impl Iterator<Item = (u64, &[u8])> {
     let mut n = chunk.first_line;
     let data = &chunk.data[..];
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    let mut it = (!data.is_empty()).then(|| body.split(|&b| b == b'\n'));
+    // memchr finds each newline many bytes at a time (a byte-wise split was ~5% of parsing).
+    let mut rest = (!data.is_empty()).then_some(body);
     std::iter::from_fn(move || {
-        let line = it.as_mut()?.next()?;
+        let r = rest?;
+        let line = match memchr::memchr(b'\n', r) {
+            Some(p) => {
+                rest = r.get(p + 1..);
+                r.get(..p)?
+            }
+            None => {
+                rest = None;
+                r
+            }
+        };
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let here = n;
         n += 1;

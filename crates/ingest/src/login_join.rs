@@ -57,6 +57,14 @@ pub struct LoginJoinOptions {
     /// Most events held back at once.
     pub max_pending: usize,
     pub node_scope: NodeScope,
+    /// Whether security-log logins may come at all. When false, an access-log login has
+    /// nothing to wait for and leaves at once (counted unpaired), so the stream is never
+    /// held back: for a stream without security-log logins the output and statistics are
+    /// those of `true`, at less cost. (Should one come anyway, it can only pair with a later
+    /// access login it overlaps, which it cannot in a time-ordered stream.) Set it from
+    /// [`crate::merge::Ordered::may_yield_security_logins`], as
+    /// [`crate::merge::Ordered::join_logins`] does.
+    pub security_logins: bool,
 }
 
 impl Default for LoginJoinOptions {
@@ -66,6 +74,7 @@ impl Default for LoginJoinOptions {
             max_request_ms: 30_000,
             max_pending: 100_000,
             node_scope: NodeScope::SameFolder,
+            security_logins: true,
         }
     }
 }
@@ -268,7 +277,15 @@ impl<I: Iterator<Item = Event>> LoginJoin<I> {
     /// Takes one input event; returns it when it can leave at once.
     fn accept(&mut self, ev: Event) -> Option<Event> {
         self.max_seen = self.max_seen.max(ev.epoch_ms());
-        let Some(kind) = Self::kind_of(&ev) else {
+        let kind = match Self::kind_of(&ev) {
+            // No partner can come: unpaired at once, as it would leave after its wait.
+            Some(Kind::Access) if !self.opts.security_logins => {
+                self.stats.access_unpaired += 1;
+                None
+            }
+            k => k,
+        };
+        let Some(kind) = kind else {
             if self.queue.is_empty() {
                 return Some(ev);
             }
@@ -747,6 +764,33 @@ mod tests {
         assert_eq!(n, 10);
         assert!(max_held <= 3, "{max_held}");
         assert!(j.stats().forced >= 6, "{:?}", j.stats());
+    }
+
+    #[test]
+    fn without_security_logs_nothing_waits_and_nothing_changes() {
+        let evs: Vec<Event> = (0..40)
+            .map(|i| {
+                if i % 3 == 0 {
+                    access(i * 500, ACC, i as u64, "exec-1", "10.0.0.1", 401)
+                } else {
+                    view(i * 500, ACC, i as u64)
+                }
+            })
+            .collect();
+        let (want, want_stats) = run(evs.clone(), LoginJoinOptions::default());
+        assert_eq!(want_stats.access_unpaired, 14);
+        let fast = LoginJoinOptions {
+            security_logins: false,
+            ..LoginJoinOptions::default()
+        };
+        let mut j = join_logins(evs.into_iter(), fast);
+        let mut got = Vec::new();
+        while let Some(e) = j.next() {
+            assert!(j.queue.is_empty());
+            got.push(e);
+        }
+        assert_eq!(got, want);
+        assert_eq!(j.stats(), want_stats);
     }
 
     #[test]

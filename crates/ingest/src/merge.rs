@@ -11,7 +11,8 @@
 //! filter dropped ([`crate::Ingestor::ordered_filtered`]) travel as their time alone and take
 //! part in every ordering decision, so the events kept come out exactly as without a filter.
 
-use crate::read::{KeepFn, Timed};
+use crate::login_join::{LoginJoin, LoginJoinOptions};
+use crate::read::{HeadFacts, KeepFn, Timed};
 use crate::stats::{FileStats, RunStats};
 use crate::{Ingestor, Input};
 use confwatch_event::Event;
@@ -120,6 +121,8 @@ pub struct Ordered {
     stats: Vec<Option<FileStats>>,
     draining: bool,
     keep: Option<Arc<KeepFn>>,
+    /// Whether any input may hold security-log logins.
+    security_logins: bool,
 }
 
 impl Ordered {
@@ -130,18 +133,22 @@ impl Ordered {
     ) -> Ordered {
         // Peek at first timestamps in parallel; stdin cannot be peeked (read once).
         use rayon::prelude::*;
-        let firsts: Vec<Option<i64>> = inputs
+        let facts: Vec<HeadFacts> = inputs
             .par_iter()
             .map(|i| match i.kind {
-                crate::input::InputKind::Stdin => None,
-                _ => crate::read::first_timestamp(&ing, i),
+                crate::input::InputKind::Stdin => HeadFacts {
+                    first: None,
+                    security_logins: true,
+                },
+                _ => crate::read::head_facts(&ing, i),
             })
             .collect();
-        let mut pending: Vec<(Option<i64>, usize, Input)> = firsts
+        let security_logins = facts.iter().any(|f| f.security_logins);
+        let mut pending: Vec<(Option<i64>, usize, Input)> = facts
             .into_iter()
             .zip(inputs)
             .enumerate()
-            .map(|(k, (t, i))| (t, k, i))
+            .map(|(k, (f, i))| (f.first, k, i))
             .collect();
         pending.sort_by_key(|(t, k, _)| (t.is_some(), *t, *k));
         let n = pending.len();
@@ -156,7 +163,22 @@ impl Ordered {
             stats: (0..n).map(|_| None).collect(),
             draining: false,
             keep,
+            security_logins,
         }
+    }
+
+    /// False when no input can yield a security-log login (e.g. only access logs): the
+    /// login join then has nothing to wait for (see [`Ordered::join_logins`]).
+    pub fn may_yield_security_logins(&self) -> bool {
+        self.security_logins
+    }
+
+    /// The login join over this stream, told whether security-log logins can come at all
+    /// (without any, access-log logins leave at once instead of holding the stream back;
+    /// the output is the same). Call [`Ordered::finish`] after draining it.
+    pub fn join_logins(&mut self, mut opts: LoginJoinOptions) -> LoginJoin<&mut Ordered> {
+        opts.security_logins &= self.security_logins;
+        crate::login_join::join_logins(self, opts)
     }
 
     fn open_next(&mut self) {
@@ -375,6 +397,31 @@ mod tests {
             assert_eq!(kept, want, "{dir}");
         }
         assert!(dropped > 10, "{dropped}");
+    }
+
+    #[test]
+    fn the_join_waits_only_when_security_logs_can_come() {
+        let ing = ingestor();
+        for (dir, security) in [
+            ("spray", true),
+            ("real", true),
+            ("real/atlassian-docs", false),
+            ("real/plaso/confluence_access_post7.11.log", false),
+        ] {
+            let (inputs, _) = ing.discover(&[testdata(dir)]);
+            let mut ordered = ing.ordered(inputs.clone());
+            let mut j = join_logins(ordered.by_ref(), LoginJoinOptions::default());
+            let want: Vec<Event> = j.by_ref().collect();
+            let want_stats = j.stats();
+            drop(j);
+            assert!(!want.is_empty(), "{dir}");
+            let mut ordered = ing.ordered(inputs);
+            assert_eq!(ordered.may_yield_security_logins(), security, "{dir}");
+            let mut j = ordered.join_logins(LoginJoinOptions::default());
+            let got: Vec<Event> = j.by_ref().collect();
+            assert_eq!(j.stats(), want_stats, "{dir}");
+            assert_eq!(got, want, "{dir}");
+        }
     }
 
     /// One reorder-buffer operation: push an event at a time step (may go back), or pop.

@@ -3,7 +3,9 @@
 //! out in file order in batches; everything that went wrong is counted in [`FileStats`].
 
 use crate::chunk::{self, Chunk, Chunker};
-use crate::formats::{LineOutcome, LineParser, ParseCtx, ParseError, json, log4j::Log4jParser};
+use crate::formats::{
+    Interner, LineOutcome, LineParser, ParseCtx, ParseError, json, log4j::Log4jParser,
+};
 use crate::input::{self, Input};
 use crate::jsondoc;
 use crate::sniff::{self, Detected};
@@ -128,21 +130,52 @@ fn read_head(reader: &mut Box<dyn Read + Send>, input: &Input) -> Result<Vec<u8>
 /// The time of the first event of a line-based input, from its head only (used to open
 /// files lazily in time order). `None` when unknown.
 pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
+    head_facts(ing, input).first
+}
+
+/// What the head of an input tells the merge.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeadFacts {
+    /// Time (ms) of the first event of a line-based input; `None` when unknown.
+    pub first: Option<i64>,
+    /// False only when the input provably yields no security-log login: it cannot be read
+    /// at all or is of a format whose parser never makes one (access logs, JSON audit).
+    pub security_logins: bool,
+}
+
+/// Sniffs the head of `input` (stdin must not be read here: it can be read only once).
+pub(crate) fn head_facts(ing: &Ingestor, input: &Input) -> HeadFacts {
+    // Unopenable here: assume the worst, the full read may yet succeed.
+    let unknown = HeadFacts {
+        first: None,
+        security_logins: true,
+    };
     let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (mut reader, _) = input::open(input, progress).ok()?;
-    let head = read_head(&mut reader, input).ok()?;
+    let Ok((mut reader, _)) = input::open(input, progress) else {
+        return unknown;
+    };
+    let Ok(head) = read_head(&mut reader, input) else {
+        return unknown;
+    };
     let detected = sniff::sniff(&head, &input.display, &ing.access);
+    // Only the log4j parser makes `SecurityLog` events; the full read sniffs the same head.
+    let security_logins = matches!(detected, Detected::Log4j { .. });
     let parser = match detected {
         Detected::Access { parser, .. } => ChunkParser::Line(parser as Arc<dyn LineParser>),
         Detected::Log4j { .. } => {
             ChunkParser::Line(Arc::new(Log4jParser::new(ing.options.local_offset)))
         }
         Detected::JsonLines => ChunkParser::Json,
-        _ => return None,
+        _ => {
+            return HeadFacts {
+                first: None,
+                security_logins,
+            };
+        }
     };
     let end = memchr::memrchr(b'\n', &head).map_or(head.len(), |p| p + 1);
     let chunk = Chunk {
-        data: head[..end].to_vec(),
+        data: head.get(..end).unwrap_or_default().to_vec(),
         first_line: 1,
         overlong: Vec::new(),
     };
@@ -153,7 +186,10 @@ pub fn first_timestamp(ing: &Ingestor, input: &Input) -> Option<i64> {
         ing.options.max_line_len,
         Keep::None,
     );
-    parsed.summary.first.map(|t| t.timestamp_millis())
+    HeadFacts {
+        first: parsed.summary.first.map(|t| t.timestamp_millis()),
+        security_logins,
+    }
 }
 
 impl Opened {
@@ -345,9 +381,28 @@ fn parse_chunk(
     max_line: usize,
     keep: Keep<'_>,
 ) -> Parsed {
-    let mut out = Parsed::default();
-    let mut ctx = ParseCtx::new(Arc::clone(file));
+    thread_local! {
+        /// Each parse worker keeps its interner from chunk to chunk (bounded by its cap):
+        /// users, threads and agents recur all through a log, so each is allocated once per
+        /// thread instead of once per chunk.
+        static INTERNER: std::cell::RefCell<Interner> = std::cell::RefCell::default();
+    }
+    let interner = INTERNER.with(|c| c.take());
+    let mut ctx = ParseCtx::with_interner(Arc::clone(file), interner);
     ctx.summary_only = !keep.any();
+    let out = parse_lines(chunk, parser, &mut ctx, max_line, keep);
+    INTERNER.with(|c| c.replace(ctx.take_interner()));
+    out
+}
+
+fn parse_lines(
+    chunk: &Chunk,
+    parser: &ChunkParser,
+    ctx: &mut ParseCtx,
+    max_line: usize,
+    keep: Keep<'_>,
+) -> Parsed {
+    let mut out = Parsed::default();
     for (n, raw) in chunk::lines(chunk) {
         ctx.set_line(n);
         if raw.len() > max_line {
@@ -372,11 +427,11 @@ fn parse_chunk(
         out.records += 1;
         match parser {
             ChunkParser::Line(p) => {
-                let outcome = p.parse_line(line, &mut ctx);
+                let outcome = p.parse_line(line, ctx);
                 out.take(outcome, n, keep);
             }
             ChunkParser::Json => {
-                if let Some(reason) = parse_json_line(line, &mut ctx, &mut out, keep) {
+                if let Some(reason) = parse_json_line(line, ctx, &mut out, keep) {
                     out.unrecognised = Some(reason);
                     return out;
                 }

@@ -48,12 +48,20 @@ pub enum LineOutcome {
     Error(ParseError),
 }
 
+/// Shared copies of repeated strings (users, user agents, threads), bounded. A reader may
+/// carry one from chunk to chunk ([`ParseCtx::with_interner`]): the same strings recur all
+/// through a log.
+#[derive(Default)]
+pub struct Interner {
+    map: FxHashMap<Box<str>, Arc<str>>,
+}
+
 /// Per-thread state a parser may use: where the record is, and a small interner so that
 /// repeated strings (users, user agents, threads) share one allocation.
 pub struct ParseCtx {
     file: Arc<str>,
     line: u64,
-    interned: FxHashMap<Box<str>, Arc<str>>,
+    interned: Interner,
     /// Only time, format and user are needed (statistics): parsers may leave the other
     /// fields empty instead of allocating them. Parsing still validates the whole line, so
     /// errors are the same.
@@ -67,12 +75,22 @@ const INTERN_MAX_LEN: usize = 512;
 
 impl ParseCtx {
     pub fn new(file: Arc<str>) -> ParseCtx {
+        ParseCtx::with_interner(file, Interner::default())
+    }
+
+    /// A context that starts from the strings an earlier one interned.
+    pub fn with_interner(file: Arc<str>, interned: Interner) -> ParseCtx {
         ParseCtx {
             file,
             line: 0,
-            interned: FxHashMap::default(),
+            interned,
             summary_only: false,
         }
+    }
+
+    /// Takes the interner back, to hand it to the next context.
+    pub fn take_interner(&mut self) -> Interner {
+        std::mem::take(&mut self.interned)
     }
 
     /// The file being read, as given or found.
@@ -102,14 +120,15 @@ impl ParseCtx {
         if s.len() > INTERN_MAX_LEN {
             return Arc::from(s);
         }
-        if let Some(a) = self.interned.get(s) {
+        let map = &mut self.interned.map;
+        if let Some(a) = map.get(s) {
             return Arc::clone(a);
         }
-        if self.interned.len() >= INTERN_CAP {
-            self.interned.clear();
+        if map.len() >= INTERN_CAP {
+            map.clear();
         }
         let a: Arc<str> = Arc::from(s);
-        self.interned.insert(Box::from(s), Arc::clone(&a));
+        map.insert(Box::from(s), Arc::clone(&a));
         a
     }
 }
@@ -133,6 +152,17 @@ mod tests {
         for i in 0..(INTERN_CAP * 2) {
             ctx.intern(&format!("u{i}"));
         }
-        assert!(ctx.interned.len() <= INTERN_CAP);
+        assert!(ctx.interned.map.len() <= INTERN_CAP);
+    }
+
+    #[test]
+    fn an_interner_carries_over_to_the_next_context() {
+        let mut first = ParseCtx::new(Arc::from("a.log"));
+        let a = first.intern("alice");
+        let mut next = ParseCtx::with_interner(Arc::from("b.log"), first.take_interner());
+        assert!(Arc::ptr_eq(&a, &next.intern("alice")));
+        assert_eq!(&**next.file(), "b.log");
+        // What was taken is gone from the first context.
+        assert!(!Arc::ptr_eq(&a, &first.intern("alice")));
     }
 }
