@@ -333,7 +333,31 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let ing = args.input.ingestor()?;
     let (inputs, failed) = args.input.discover(&ing);
     let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
-    let mut ordered = ing.ordered(inputs);
+    // Static resources and polling are only counted, in the parse workers: no rule or
+    // analytic reads them, and they are a third of a typical access log.
+    let noise_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let noise_in_range = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut ordered = {
+        let (opts, read, in_range) = (
+            opts.clone(),
+            std::sync::Arc::clone(&noise_read),
+            std::sync::Arc::clone(&noise_in_range),
+        );
+        ing.ordered_filtered(
+            inputs,
+            std::sync::Arc::new(move |ev: &confwatch_event::Event| {
+                use std::sync::atomic::Ordering::Relaxed;
+                match opts.noise_in_range(ev) {
+                    None => true,
+                    Some(inside) => {
+                        read.fetch_add(1, Relaxed);
+                        in_range.fetch_add(u64::from(inside), Relaxed);
+                        false
+                    }
+                }
+            }),
+        )
+    };
     // Four stages overlap: this thread merges the time-ordered stream; a match thread works
     // out which rules each event of a batch matches, on all cores (stateless); one thread
     // keeps the rules' windows and evidence in order, one the behaviour analytics. Each
@@ -421,15 +445,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut batch = Vec::with_capacity(HUNT_BATCH);
         let send = |full: Vec<confwatch_event::Event>| -> bool { match_tx.send(full).is_ok() };
         // Security-log logins give their user name to the access-log request they belong to.
-        // Static resources and polling are only counted: no rule or analytic reads them,
-        // and they are a third of a typical access log.
-        let (mut noise_read, mut noise_in_range) = (0u64, 0u64);
         for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
-            if let Some(in_range) = opts.noise_in_range(&ev) {
-                noise_read += 1;
-                noise_in_range += u64::from(in_range);
-                continue;
-            }
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
                 let empty = recycle_rx
@@ -451,7 +467,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut report = rules_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;
-        report.stats.count_unevaluated(noise_read, noise_in_range);
+        report.stats.count_unevaluated(
+            noise_read.load(std::sync::atomic::Ordering::Relaxed),
+            noise_in_range.load(std::sync::atomic::Ordering::Relaxed),
+        );
         let engine = uba_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the behaviour thread panicked"))?;
