@@ -13,10 +13,12 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike};
 use confwatch_event::alert::{Alert, Evidence, Severity};
 use confwatch_event::{Action, Event};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::peers::Peers;
@@ -394,15 +396,49 @@ fn is_export(a: Action) -> bool {
 
 /// `/24` for IPv4, `/48` for IPv6.
 pub fn network_of(ip: IpAddr) -> String {
+    net_text(net_key(ip))
+}
+
+/// The network of an address as one integer (one key per text [`network_of`] gives), so
+/// the per-event path compares numbers and formats only when the day closes. IPv4 prefixes
+/// use the low 24 bits; IPv6 ones set bit 63 above three 16-bit segments.
+fn net_key(ip: IpAddr) -> u64 {
     match ip {
         IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+            let [a, b, c, _] = v4.octets();
+            u64::from(a) << 16 | u64::from(b) << 8 | u64::from(c)
         }
         IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            let [a, b, c, ..] = v6.segments();
+            1 << 63 | u64::from(a) << 32 | u64::from(b) << 16 | u64::from(c)
         }
+    }
+}
+
+/// The text of a [`net_key`].
+fn net_text(k: u64) -> String {
+    // Truncating casts pick the octets or segments packed by `net_key`.
+    if k & (1 << 63) == 0 {
+        format!("{}.{}.{}.0/24", (k >> 16) as u8, (k >> 8) as u8, k as u8)
+    } else {
+        format!(
+            "{:x}:{:x}:{:x}::/48",
+            (k >> 32) as u16,
+            (k >> 16) as u16,
+            k as u16
+        )
+    }
+}
+
+/// A user agent as remembered: its first `MAX_AGENT_LEN` characters.
+fn agent_key(ua: &str) -> &str {
+    // At most MAX_AGENT_LEN bytes is at most that many characters: nothing to cut.
+    if ua.len() <= MAX_AGENT_LEN {
+        return ua;
+    }
+    match ua.char_indices().nth(MAX_AGENT_LEN) {
+        Some((i, _)) => ua.get(..i).unwrap_or(ua),
+        None => ua,
     }
 }
 
@@ -413,21 +449,25 @@ const MAX_DAY_SPACES: usize = 4096;
 const MAX_DAY_IPS: usize = 8;
 
 /// One user's open day.
+///
+/// Per event only numbers are hashed or compared (FxHash; no iteration order of these
+/// maps reaches the output unsorted). Addresses, networks and user agents are kept raw in
+/// arrival order and turned into text once, by [`DayAcc::seal`], when the day closes.
 #[derive(Debug)]
 struct DayAcc {
     date: NaiveDate,
     first: DateTime<FixedOffset>,
     last: DateTime<FixedOffset>,
-    pages: HashSet<u64>,
+    pages: FxHashSet<u64>,
     extra_views: u64,
     /// Page views per space, with the first and last view.
-    spaces: HashMap<String, (u64, DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+    spaces: FxHashMap<Box<str>, (u64, DateTime<FixedOffset>, DateTime<FixedOffset>)>,
     searches: u64,
     downloads: u64,
     exports: u64,
     /// Current hour (hours since the epoch in the event's offset) and its distinct pages.
     hour: Option<i64>,
-    hour_pages: HashSet<u64>,
+    hour_pages: FxHashSet<u64>,
     hour_extra: u64,
     hour_first: Option<DateTime<FixedOffset>>,
     hour_last: Option<DateTime<FixedOffset>>,
@@ -439,11 +479,18 @@ struct DayAcc {
         Option<DateTime<FixedOffset>>,
     ),
     hours_active: [bool; 24],
+    /// The first `MAX_NETWORKS` distinct networks ([`net_key`]), `MAX_DAY_IPS` addresses
+    /// and `MAX_AGENTS` user agents (distinct by [`agent_key`]), in arrival order.
+    net_seen: Vec<u64>,
+    ip_seen: Vec<IpAddr>,
+    agent_seen: Vec<Arc<str>>,
+    last_ip: Option<IpAddr>,
+    /// Index in `agent_seen` of the previous event's agent, if it was kept.
+    last_agent: Option<usize>,
+    /// Filled by [`DayAcc::seal`]: the sets above as text, sorted.
     networks: BTreeSet<String>,
     agents: BTreeSet<String>,
     ips: BTreeSet<String>,
-    last_ip: Option<IpAddr>,
-    last_agent: Option<std::sync::Arc<str>>,
 }
 
 impl DayAcc {
@@ -452,26 +499,41 @@ impl DayAcc {
             date,
             first: t,
             last: t,
-            pages: HashSet::new(),
+            pages: FxHashSet::default(),
             extra_views: 0,
-            spaces: HashMap::new(),
+            spaces: FxHashMap::default(),
             searches: 0,
             downloads: 0,
             exports: 0,
             hour: None,
-            hour_pages: HashSet::new(),
+            hour_pages: FxHashSet::default(),
             hour_extra: 0,
             hour_first: None,
             hour_last: None,
             hour_counts: Vec::new(),
             max_hour: (0.0, None, None),
             hours_active: [false; 24],
+            net_seen: Vec::new(),
+            ip_seen: Vec::new(),
+            agent_seen: Vec::new(),
+            last_ip: None,
+            last_agent: None,
             networks: BTreeSet::new(),
             agents: BTreeSet::new(),
             ips: BTreeSet::new(),
-            last_ip: None,
-            last_agent: None,
         }
+    }
+
+    /// Turns the day's networks, addresses and agents into the text the baselines and
+    /// alerts hold (once per user-day instead of once per event).
+    fn seal(&mut self) {
+        self.networks = self.net_seen.iter().map(|k| net_text(*k)).collect();
+        self.ips = self.ip_seen.iter().map(IpAddr::to_string).collect();
+        self.agents = self
+            .agent_seen
+            .iter()
+            .map(|a| agent_key(a).to_string())
+            .collect();
     }
 
     fn close_hour(&mut self) {
@@ -509,7 +571,8 @@ pub struct BehaviourEngine {
     cfg: BehaviourConfig,
     peers: Peers,
     state: EngineState,
-    open: HashMap<String, DayAcc>,
+    /// Open days by user (FxHash: looked up once per event; closing sorts by user).
+    open: FxHashMap<Box<str>, DayAcc>,
     clock: Option<NaiveDate>,
     alerts: Vec<Alert>,
     user_days: u64,
@@ -534,7 +597,7 @@ impl BehaviourEngine {
             cfg,
             peers,
             state,
-            open: HashMap::new(),
+            open: FxHashMap::default(),
             clock: None,
             alerts: Vec::new(),
             user_days: 0,
@@ -587,30 +650,30 @@ impl BehaviourEngine {
             None => self.clock = Some(date),
             _ => {}
         }
-        if !self.open.contains_key(user) {
-            // Users known plus users new today (not yet in the state) stay within the cap.
-            let known = self.state.users.contains_key(user);
-            if !known && self.state.users.len() + self.open_new >= self.cfg.max_users {
-                self.dropped_events += 1;
-                return;
-            }
-            if !known {
-                self.open_new += 1;
-            }
-            self.open
-                .insert(user.to_string(), DayAcc::new(date, ev.timestamp));
-        }
         let max_pages = self.cfg.max_pages_per_day;
-        let Some(acc) = self.open.get_mut(user) else {
+        // One lookup for the common case: the user's day is already open.
+        if let Some(acc) = self.open.get_mut(user) {
+            add_event(acc, ev, max_pages);
             return;
-        };
-        add_event(acc, ev, max_pages);
+        }
+        // Users known plus users new today (not yet in the state) stay within the cap.
+        let known = self.state.users.contains_key(user);
+        if !known && self.state.users.len() + self.open_new >= self.cfg.max_users {
+            self.dropped_events += 1;
+            return;
+        }
+        if !known {
+            self.open_new += 1;
+        }
+        let mut acc = DayAcc::new(date, ev.timestamp);
+        add_event(&mut acc, ev, max_pages);
+        self.open.insert(Box::from(user), acc);
     }
 
     /// Closes every open day dated before `date`, judging them together.
     fn close_before(&mut self, date: NaiveDate) {
         let mut by_date: BTreeMap<NaiveDate, Vec<(String, DayAcc)>> = BTreeMap::new();
-        let users: Vec<String> = self
+        let users: Vec<Box<str>> = self
             .open
             .iter()
             .filter(|(_, a)| a.date < date)
@@ -618,7 +681,7 @@ impl BehaviourEngine {
             .collect();
         for u in users {
             if let Some(acc) = self.open.remove(&u) {
-                by_date.entry(acc.date).or_default().push((u, acc));
+                by_date.entry(acc.date).or_default().push((u.into(), acc));
             }
         }
         for (d, mut days) in by_date {
@@ -628,7 +691,7 @@ impl BehaviourEngine {
         self.open_new = self
             .open
             .keys()
-            .filter(|u| !self.state.users.contains_key(*u))
+            .filter(|u| !self.state.users.contains_key(&***u))
             .count();
     }
 
@@ -648,6 +711,7 @@ impl BehaviourEngine {
         let mut closed: Vec<(String, String, DayAcc, [f64; f::COUNT])> = Vec::new();
         for (user, mut acc) in days {
             acc.close_hour();
+            acc.seal();
             let group = self.group_of(&user);
             let feats = self.features(&user, &acc);
             closed.push((user, group, acc, feats));
@@ -674,7 +738,7 @@ impl BehaviourEngine {
         v[f::SPACES] = acc.spaces.len() as f64;
         let (mut new_spaces, mut new_pages, mut unusual) = (0.0, 0.0, 0.0);
         for (space, (views, _, _)) in &acc.spaces {
-            let known = base.and_then(|b| b.spaces.get(space));
+            let known = base.and_then(|b| b.spaces.get(&**space));
             if known.is_none() {
                 new_spaces += 1.0;
                 new_pages += *views as f64;
@@ -1038,7 +1102,11 @@ impl BehaviourEngine {
         for n in &acc.hour_counts {
             b.hourly.push(*n);
         }
-        for (space, (views, _, _)) in &acc.spaces {
+        // In name order: which space is forgotten at the cap must not depend on hashing.
+        let mut spaces: Vec<_> = acc.spaces.iter().collect();
+        spaces.sort_unstable_by(|x, y| x.0.cmp(y.0));
+        for (space, (views, _, _)) in spaces {
+            let space: &str = space;
             if !b.spaces.contains_key(space) && b.spaces.len() >= cfg.max_spaces_per_user {
                 // Forget the least-used space to stay bounded.
                 if let Some(k) = b
@@ -1050,7 +1118,7 @@ impl BehaviourEngine {
                     b.spaces.remove(&k);
                 }
             }
-            let e = b.spaces.entry(space.clone()).or_default();
+            let e = b.spaces.entry(space.to_string()).or_default();
             e.days = e.days.saturating_add(1);
             e.views = e.views.saturating_add(*views);
             e.last = Some(acc.date);
@@ -1138,6 +1206,33 @@ fn remember(
     }
 }
 
+/// Keeps the first `MAX_AGENTS` distinct agents of the day. Agents are interned by the
+/// readers, so a pointer comparison usually settles it without reading the text.
+fn note_agent(acc: &mut DayAcc, ua: &Arc<str>) {
+    let same = |a: &Arc<str>| Arc::ptr_eq(a, ua) || **a == **ua;
+    if let Some(a) = acc.last_agent.and_then(|i| acc.agent_seen.get(i))
+        && same(a)
+    {
+        return;
+    }
+    if let Some(i) = acc.agent_seen.iter().position(same) {
+        acc.last_agent = Some(i);
+        return;
+    }
+    let key = agent_key(ua);
+    if let Some(i) = acc.agent_seen.iter().position(|a| agent_key(a) == key) {
+        // Differs only beyond the remembered length: the same agent.
+        acc.last_agent = Some(i);
+        return;
+    }
+    if acc.agent_seen.len() < MAX_AGENTS {
+        acc.last_agent = Some(acc.agent_seen.len());
+        acc.agent_seen.push(Arc::clone(ua));
+    } else {
+        acc.last_agent = None;
+    }
+}
+
 fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
     let t = ev.timestamp;
     acc.first = acc.first.min(t);
@@ -1151,25 +1246,23 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
         acc.close_hour();
         acc.hour = Some(hour_key);
     }
-    // Most events repeat the previous address and browser: skip the formatting then.
+    // Many events repeat the previous address: skip the scans then.
     if let Some(ip) = ev.client_ip
         && acc.last_ip != Some(ip)
     {
         acc.last_ip = Some(ip);
-        if acc.networks.len() < MAX_NETWORKS {
-            acc.networks.insert(network_of(ip));
+        if acc.net_seen.len() < MAX_NETWORKS {
+            let k = net_key(ip);
+            if !acc.net_seen.contains(&k) {
+                acc.net_seen.push(k);
+            }
         }
-        if acc.ips.len() < MAX_DAY_IPS {
-            acc.ips.insert(ip.to_string());
+        if acc.ip_seen.len() < MAX_DAY_IPS && !acc.ip_seen.contains(&ip) {
+            acc.ip_seen.push(ip);
         }
     }
-    if let Some(ua) = &ev.user_agent
-        && acc.last_agent.as_ref() != Some(ua)
-    {
-        acc.last_agent = Some(ua.clone());
-        if acc.agents.len() < MAX_AGENTS {
-            acc.agents.insert(ua.chars().take(MAX_AGENT_LEN).collect());
-        }
+    if let Some(ua) = &ev.user_agent {
+        note_agent(acc, ua);
     }
     let a = ev.action;
     let mut views: u64 = 0;
@@ -1209,18 +1302,19 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
     }
     if (views > 0 || a == Action::AttachmentDownload || is_export(a))
         && let Some(space) = ev.object.space_key.as_deref()
-        && (acc.spaces.contains_key(space) || acc.spaces.len() < MAX_DAY_SPACES)
     {
         let n = views.max(1);
+        let open = acc.spaces.len() < MAX_DAY_SPACES;
         match acc.spaces.get_mut(space) {
             Some(e) => {
                 e.0 += n;
                 e.1 = e.1.min(t);
                 e.2 = e.2.max(t);
             }
-            None => {
-                acc.spaces.insert(space.to_string(), (n, t, t));
+            None if open => {
+                acc.spaces.insert(Box::from(space), (n, t, t));
             }
+            None => {}
         }
     }
 }
@@ -1277,7 +1371,7 @@ impl<'a> Context<'a> {
             .acc
             .spaces
             .keys()
-            .map(String::as_str)
+            .map(|k| &**k)
             .filter(|s| !self.known(s))
             .collect();
         v.sort_unstable();
@@ -1289,7 +1383,7 @@ impl<'a> Context<'a> {
             .acc
             .spaces
             .keys()
-            .map(String::as_str)
+            .map(|k| &**k)
             .filter(|s| !self.familiar(s))
             .collect();
         v.sort_unstable();
@@ -1636,6 +1730,66 @@ mod tests {
         let r = run(cfg, 2, |_| 1, None);
         assert_eq!(r.state.users.len(), 10);
         assert_eq!(r.dropped_events, 2 * 20);
+    }
+
+    #[test]
+    fn network_keys_format_as_before() {
+        // The text each network had when it was formatted per event.
+        for (ip, text) in [
+            ("10.147.162.249", "10.147.162.0/24"),
+            ("0.0.0.1", "0.0.0.0/24"),
+            ("255.254.253.252", "255.254.253.0/24"),
+            ("2001:db8:abcd:12::1", "2001:db8:abcd::/48"),
+            ("::ffff:1.2.3.4", "0:0:0::/48"),
+            ("ffff:ffff:ffff:ffff::", "ffff:ffff:ffff::/48"),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(network_of(ip), text);
+        }
+        let a: IpAddr = "10.1.2.3".parse().unwrap();
+        let b: IpAddr = "10.1.3.3".parse().unwrap();
+        assert_ne!(net_key(a), net_key(b));
+    }
+
+    #[test]
+    fn day_keeps_first_distinct_addresses_networks_and_agents() {
+        let tz = FixedOffset::east_opt(0).unwrap();
+        let t = tz.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let mut acc = DayAcc::new(t.date_naive(), t);
+        let long_a: String = "é".repeat(MAX_AGENT_LEN) + "-one";
+        let long_b: String = "é".repeat(MAX_AGENT_LEN) + "-two";
+        let mut agents: Vec<String> = vec![long_a.clone(), long_b, long_a];
+        agents.extend((0..30).map(|i| format!("agent/{i:02}")));
+        for (i, ua) in agents.iter().enumerate() {
+            let mut ev = view("u", t, "FIN", 1);
+            // 40 addresses in 20 networks, revisited: only the first 8 and 32 are kept.
+            ev.client_ip = format!("10.0.{}.{}", (i % 20) * 3, i % 40).parse().ok();
+            ev.user_agent = Some(Arc::from(ua.as_str()));
+            add_event(&mut acc, &ev, 100);
+        }
+        acc.seal();
+        // Agents equal in their first 256 characters are one agent, cut to that length.
+        assert_eq!(acc.agents.len(), MAX_AGENTS);
+        assert!(acc.agents.contains(&"é".repeat(MAX_AGENT_LEN)));
+        assert!(acc.agents.contains("agent/14"));
+        assert!(!acc.agents.contains("agent/15"));
+        assert_eq!(acc.networks.len(), 20);
+        assert!(acc.networks.contains("10.0.57.0/24"));
+        // Sorted as text, as alerts list them.
+        let ips: Vec<&str> = acc.ips.iter().map(String::as_str).collect();
+        assert_eq!(
+            ips,
+            [
+                "10.0.0.0",
+                "10.0.12.4",
+                "10.0.15.5",
+                "10.0.18.6",
+                "10.0.21.7",
+                "10.0.3.1",
+                "10.0.6.2",
+                "10.0.9.3"
+            ]
+        );
     }
 
     #[test]
