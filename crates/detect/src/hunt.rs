@@ -620,6 +620,9 @@ pub struct Hunter {
     value_slot: Vec<Option<usize>>,
     /// Keys the value hashes of distinct counting (see [`FieldValue`]).
     value_key: std::hash::RandomState,
+    /// Per correlation, the correlation whose group keeps its evidence (itself, or one
+    /// with identical evidence).
+    store_of: Vec<usize>,
     building: Vec<Building>,
     /// The open alert per (rule, group key).
     open: FxHashMap<(RuleRef, u32), usize>,
@@ -787,6 +790,39 @@ impl Hunter {
                 break;
             }
         }
+        // Correlations that count the same detection rules over the same timespan and
+        // group-by, and take no other correlation as input, hold identical evidence: one
+        // of them (the first) keeps it for all.
+        let store_of: Vec<usize> = {
+            let inputs_of = |ci: usize| -> Vec<usize> {
+                let mut v: Vec<usize> = dets
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(d, m)| m.parents.iter().filter(|&&p| p == ci).map(move |_| d))
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            let fed_by_corr = |ci: usize| {
+                corrs
+                    .iter()
+                    .any(|c: &CorrMeta| c.rule.parents.contains(&ci))
+            };
+            let keys: Vec<Option<(Vec<usize>, i64, usize)>> = corrs
+                .iter()
+                .enumerate()
+                .map(|(ci, c)| (!fed_by_corr(ci)).then(|| (inputs_of(ci), c.timespan, c.spec)))
+                .collect();
+            (0..corrs.len())
+                .map(|ci| match keys.get(ci).and_then(Option::as_ref) {
+                    Some(k) => keys
+                        .iter()
+                        .position(|o| o.as_ref() == Some(k))
+                        .unwrap_or(ci),
+                    None => ci,
+                })
+                .collect()
+        };
         let mut value_fields: Vec<String> = Vec::new();
         let value_slot = native
             .iter()
@@ -855,6 +891,7 @@ impl Hunter {
             value_fields,
             value_slot,
             value_key: std::hash::RandomState::new(),
+            store_of,
             rsigma_refs,
             building: Vec::new(),
             open: FxHashMap::default(),
@@ -1019,25 +1056,32 @@ impl Hunter {
             let (spec, timespan) = (c.spec, c.timespan);
             let gid = self.group_key(spec, view, &mut scratch.memo);
             let value = self.field_value(ci, view, &mut scratch.memo);
+            let keeps_evidence = self.store_of.get(ci) == Some(&ci);
+            let native = self.native.get(ci).and_then(Option::as_ref);
+            if native.is_none() && !keeps_evidence {
+                continue;
+            }
             let group = self.groups.entry((ci, gid)).or_default();
-            let agg = match self.native.get(ci) {
-                Some(Some(nc)) => {
+            let agg = match native {
+                Some(nc) => {
                     let w = group.window.get_or_insert_with(|| nc.new_window());
                     nc.occur(w, Input::Det(d), epoch, value)
                 }
-                _ => None,
+                None => None,
             };
-            let cutoff = epoch.saturating_sub(timespan);
-            let q = &mut group.entries;
-            while q.front().is_some_and(|f| f.epoch < cutoff) {
-                q.pop_front();
+            if keeps_evidence {
+                let cutoff = epoch.saturating_sub(timespan);
+                let q = &mut group.entries;
+                while q.front().is_some_and(|f| f.epoch < cutoff) {
+                    q.pop_front();
+                }
+                if q.len() >= MAX_ITEMS_PER_GROUP {
+                    // Keep the oldest entry as the window's start (first_seen, first
+                    // samples) and drop the next one.
+                    q.remove(1);
+                }
+                q.push_back(entry.clone());
             }
-            if q.len() >= MAX_ITEMS_PER_GROUP {
-                // Keep the oldest entry as the window's start (first_seen, first samples)
-                // and drop the next one.
-                q.remove(1);
-            }
-            q.push_back(entry.clone());
             if let Some(agg) = agg {
                 scratch.fired.push((ci, self.pairs(spec, view), agg));
             }
@@ -1268,7 +1312,7 @@ impl Hunter {
         if !parent_keys.is_empty() {
             let items: Vec<Entry> = self
                 .groups
-                .get(&(ci, gid))
+                .get(&(self.evidence_of(ci), gid))
                 .map(|g| {
                     g.entries
                         .iter()
@@ -1306,7 +1350,8 @@ impl Hunter {
         b.privileged |= privileged;
         // Only entries not yet in this alert: the window is in sequence order, so walk it
         // from the back. This keeps repeated firings O(new evidence).
-        if let Some(q) = self.groups.get(&(ci, gid)).map(|g| &g.entries) {
+        let owner = self.store_of.get(ci).copied().unwrap_or(ci);
+        if let Some(q) = self.groups.get(&(owner, gid)).map(|g| &g.entries) {
             b.truncated |= q.len() >= MAX_ITEMS_PER_GROUP;
             let max_seq = b.max_seq;
             let fresh: Vec<&Entry> = q
@@ -1321,6 +1366,11 @@ impl Hunter {
         if b.event_count == 0 {
             b.last = b.last.max(ev.timestamp);
         }
+    }
+
+    /// The correlation whose groups keep `ci`'s evidence.
+    fn evidence_of(&self, ci: usize) -> usize {
+        self.store_of.get(ci).copied().unwrap_or(ci)
     }
 
     /// Drops evidence groups idle for longer than their window.
@@ -1536,5 +1586,77 @@ mod sync_tests {
         is_sync::<super::Matcher>();
         fn is_send<T: Send>() {}
         is_send::<super::Matched>();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confwatch_event::{Action, Origin, SourceFormat};
+
+    fn corr_index(h: &Hunter, key: &str) -> usize {
+        h.corrs
+            .iter()
+            .position(|c| c.rule.key == key)
+            .unwrap_or_else(|| panic!("no correlation {key}"))
+    }
+
+    #[test]
+    fn correlations_with_the_same_inputs_span_and_grouping_share_evidence() {
+        let rules = RuleSet::builtin();
+        let h = Hunter::new(&rules, &HuntConfig::default(), HuntOptions::default()).unwrap();
+        let pages_day = corr_index(&h, "confluence_distinct_pages_day");
+        let spaces_day = corr_index(&h, "confluence_distinct_spaces_day");
+        let pages_hour = corr_index(&h, "confluence_distinct_pages_hour");
+        assert_eq!(
+            h.store_of[spaces_day], h.store_of[pages_day],
+            "same rule, same day, same user: one evidence store"
+        );
+        assert_eq!(
+            h.store_of[pages_hour], pages_hour,
+            "a different timespan keeps its own"
+        );
+        // A correlation fed by another correlation always keeps its own evidence.
+        for (ci, _) in h.corrs.iter().enumerate() {
+            if h.corrs.iter().any(|c| c.rule.parents.contains(&ci)) {
+                assert_eq!(h.store_of[ci], ci);
+            }
+        }
+    }
+
+    #[test]
+    fn noise_is_set_aside_with_its_range() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+        let mut ev = Event::new(
+            at("2024-03-01T09:00:00+01:00"),
+            SourceFormat::TomcatAccess,
+            Origin {
+                file: Arc::from("access.log"),
+                line: 1,
+            },
+        );
+        ev.action = Action::Static;
+        let all = HuntOptions::default();
+        assert_eq!(all.noise_in_range(&ev), Some(true));
+        let later = HuntOptions {
+            since: Some(at("2024-03-02T00:00:00Z")),
+            ..HuntOptions::default()
+        };
+        assert_eq!(
+            later.noise_in_range(&ev),
+            Some(false),
+            "counted as read, not in range"
+        );
+        let with_noise = HuntOptions {
+            include_noise: true,
+            ..HuntOptions::default()
+        };
+        assert_eq!(
+            with_noise.noise_in_range(&ev),
+            None,
+            "evaluated like any event"
+        );
+        ev.action = Action::PageView;
+        assert_eq!(all.noise_in_range(&ev), None);
     }
 }
