@@ -21,7 +21,12 @@ pub struct ChunkSummary {
     pub format: Option<SourceFormat>,
     pub first: Option<DateTime<FixedOffset>>,
     pub last: Option<DateTime<FixedOffset>>,
-    pub users: HashSet<Arc<str>>,
+    /// Users, one per distinct allocation: the events of a chunk share their interned names,
+    /// so the address tells them apart without hashing or comparing text ([`FileStats`]
+    /// removes duplicates by text). Every address in `user_ptrs` belongs to an `Arc` held in
+    /// `users`, so none can be freed and reused while the summary lives.
+    users: Vec<Arc<str>>,
+    user_ptrs: HashSet<usize>,
 }
 
 impl ChunkSummary {
@@ -39,9 +44,9 @@ impl ChunkSummary {
         }
         if let Some(u) = &ev.user
             && self.users.len() < USER_CAP
-            && !self.users.contains(u)
+            && self.user_ptrs.insert(Arc::as_ptr(u).cast::<u8>() as usize)
         {
-            self.users.insert(Arc::clone(u));
+            self.users.push(Arc::clone(u));
         }
     }
 }
@@ -205,5 +210,46 @@ impl RunStats {
         run.users = users.len() as u64;
         run.files = files;
         run
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confwatch_event::Origin;
+
+    fn ev(user: &Arc<str>) -> Event {
+        let mut e = Event::new(
+            chrono::DateTime::from_timestamp(1_700_000_000, 0)
+                .unwrap()
+                .fixed_offset(),
+            SourceFormat::TomcatAccess,
+            Origin {
+                file: Arc::from("f"),
+                line: 1,
+            },
+        );
+        e.user = Some(Arc::clone(user));
+        e
+    }
+
+    /// Users are told apart by allocation in a chunk and by text in the file.
+    #[test]
+    fn users_count_by_text_whatever_their_allocation() {
+        let alice = Arc::<str>::from("alice");
+        let alice_again = Arc::<str>::from("alice");
+        let bob = Arc::<str>::from("bob");
+        let mut first = ChunkSummary::default();
+        for u in [&alice, &alice, &bob, &alice_again] {
+            first.add(&ev(u));
+        }
+        assert_eq!(first.users.len(), 3);
+        let mut second = ChunkSummary::default();
+        second.add(&ev(&Arc::from("bob")));
+        second.add(&ev(&Arc::from("carol")));
+        let mut file = FileStats::new("f");
+        file.absorb(first);
+        file.absorb(second);
+        assert_eq!((file.events, file.users), (6, 3));
     }
 }
