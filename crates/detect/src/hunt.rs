@@ -405,6 +405,28 @@ impl Building {
     }
 }
 
+/// A slot of `width` empty correlation states.
+fn new_slot(width: usize) -> Box<[Group]> {
+    (0..width).map(|_| Group::default()).collect()
+}
+
+/// The (field, value) pairs of the event for group-by spec `spec`, without the missing
+/// fields.
+fn group_pairs(specs: &[Vec<String>], spec: usize, view: &EventView<'_>) -> Vec<(String, String)> {
+    specs
+        .get(spec)
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let v = view.get_field(f)?.as_str()?.into_owned();
+                    Some((f.clone(), v))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The state of one (correlation, group): its native window, if the correlation is
 /// evaluated natively, and the evidence inside its timespan.
 #[derive(Debug, Default)]
@@ -421,9 +443,22 @@ struct Memo {
     values: Vec<Option<Option<FieldValue>>>,
 }
 
+/// One correlation a detection feeds, with the event's key and value for it.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    ci: usize,
+    spec: usize,
+    gid: u32,
+    timespan: i64,
+    value: Option<FieldValue>,
+    keeps_evidence: bool,
+}
+
 /// Per-event working state shared by the detections of one event.
 #[derive(Default)]
 struct EventScratch {
+    /// The correlations the current detection feeds (reused buffer).
+    plan: Vec<Step>,
     /// The event's evidence item, created on the first detection.
     shared: Option<Rc<Item>>,
     memo: Memo,
@@ -609,9 +644,13 @@ pub struct Hunter {
     keys: FxHashMap<Box<str>, u32>,
     /// Reused to build group keys without allocating.
     key_buf: String,
-    /// Evidence and native window per (correlation, group key): one lookup per event and
-    /// correlation.
-    groups: FxHashMap<(usize, u32), Group>,
+    /// Evidence and native windows per (group-by spec, group key): one slot holds the
+    /// state of every correlation with that group-by, so an event that several of them
+    /// count costs one lookup.
+    groups: FxHashMap<(usize, u32), Box<[Group]>>,
+    /// Per correlation, its position in its spec's slot; per spec, its correlations.
+    slot_pos: Vec<usize>,
+    spec_corrs: Vec<Vec<usize>>,
     /// Correlations evaluated here rather than by rsigma (see [`crate::native`]), by index.
     native: Vec<Option<NativeCorr>>,
     /// The distinct fields native correlations count or sum, and each correlation's slot
@@ -823,6 +862,15 @@ impl Hunter {
                 })
                 .collect()
         };
+        let mut spec_corrs: Vec<Vec<usize>> = vec![Vec::new(); specs.len()];
+        let mut slot_pos = Vec::with_capacity(corrs.len());
+        for (ci, c) in corrs.iter().enumerate() {
+            let list = spec_corrs.get_mut(c.spec);
+            slot_pos.push(list.as_ref().map_or(0, |l| l.len()));
+            if let Some(l) = list {
+                l.push(ci);
+            }
+        }
         let mut value_fields: Vec<String> = Vec::new();
         let value_slot = native
             .iter()
@@ -887,6 +935,8 @@ impl Hunter {
             keys: FxHashMap::default(),
             key_buf: String::new(),
             groups: FxHashMap::default(),
+            slot_pos,
+            spec_corrs,
             native,
             value_fields,
             value_slot,
@@ -1046,6 +1096,9 @@ impl Hunter {
         };
         let epoch = entry.epoch;
         let (alerting, group_spec, window) = (meta.alerting, meta.spec, meta.group_window);
+        // Keys and values first (interning needs the whole hunter), then the windows and
+        // evidence, one slot lookup per group key.
+        scratch.plan.clear();
         for k in 0..meta.parents.len() {
             let Some(ci) = self.dets.get(d).and_then(|m| m.parents.get(k).copied()) else {
                 continue;
@@ -1054,23 +1107,46 @@ impl Hunter {
                 continue;
             };
             let (spec, timespan) = (c.spec, c.timespan);
-            let gid = self.group_key(spec, view, &mut scratch.memo);
-            let value = self.field_value(ci, view, &mut scratch.memo);
             let keeps_evidence = self.store_of.get(ci) == Some(&ci);
-            let native = self.native.get(ci).and_then(Option::as_ref);
-            if native.is_none() && !keeps_evidence {
+            if !keeps_evidence && !self.native.get(ci).is_some_and(Option::is_some) {
                 continue;
             }
-            let group = self.groups.entry((ci, gid)).or_default();
-            let agg = match native {
+            let gid = self.group_key(spec, view, &mut scratch.memo);
+            let value = self.field_value(ci, view, &mut scratch.memo);
+            scratch.plan.push(Step {
+                ci,
+                spec,
+                gid,
+                timespan,
+                value,
+                keeps_evidence,
+            });
+        }
+        let mut slot: Option<((usize, u32), &mut Box<[Group]>)> = None;
+        for st in &scratch.plan {
+            let key = (st.spec, st.gid);
+            if slot.as_ref().map(|(k, _)| *k) != Some(key) {
+                let width = self.spec_corrs.get(st.spec).map_or(0, Vec::len);
+                slot = Some((
+                    key,
+                    self.groups.entry(key).or_insert_with(|| new_slot(width)),
+                ));
+            }
+            let Some(group) = slot
+                .as_mut()
+                .and_then(|(_, g)| g.get_mut(self.slot_pos.get(st.ci).copied()?))
+            else {
+                continue;
+            };
+            let agg = match self.native.get(st.ci).and_then(Option::as_ref) {
                 Some(nc) => {
                     let w = group.window.get_or_insert_with(|| nc.new_window());
-                    nc.occur(w, Input::Det(d), epoch, value)
+                    nc.occur(w, Input::Det(d), epoch, st.value)
                 }
                 None => None,
             };
-            if keeps_evidence {
-                let cutoff = epoch.saturating_sub(timespan);
+            if st.keeps_evidence {
+                let cutoff = epoch.saturating_sub(st.timespan);
                 let q = &mut group.entries;
                 while q.front().is_some_and(|f| f.epoch < cutoff) {
                     q.pop_front();
@@ -1083,7 +1159,9 @@ impl Hunter {
                 q.push_back(entry.clone());
             }
             if let Some(agg) = agg {
-                scratch.fired.push((ci, self.pairs(spec, view), agg));
+                scratch
+                    .fired
+                    .push((st.ci, group_pairs(&self.specs, st.spec, view), agg));
             }
         }
         if alerting {
@@ -1112,10 +1190,17 @@ impl Hunter {
         memo: &mut Memo,
     ) -> Option<f64> {
         let value = self.field_value(ci, view, memo);
+        let spec = self.corrs.get(ci)?.spec;
+        let pos = *self.slot_pos.get(ci)?;
+        let width = self.spec_corrs.get(spec).map_or(0, Vec::len);
         let Some(Some(nc)) = self.native.get(ci) else {
             return None;
         };
-        let group = self.groups.entry((ci, gid)).or_default();
+        let group = self
+            .groups
+            .entry((spec, gid))
+            .or_insert_with(|| new_slot(width))
+            .get_mut(pos)?;
         let w = group.window.get_or_insert_with(|| nc.new_window());
         nc.occur(w, input, epoch, value)
     }
@@ -1180,18 +1265,24 @@ impl Hunter {
     /// The (field, value) pairs of the event for group-by spec `spec`, without the missing
     /// fields.
     fn pairs(&self, spec: usize, view: &EventView<'_>) -> Vec<(String, String)> {
-        self.specs
-            .get(spec)
-            .map(|fields| {
-                fields
-                    .iter()
-                    .filter_map(|f| {
-                        let v = view.get_field(f)?.as_str()?.into_owned();
-                        Some((f.clone(), v))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        group_pairs(&self.specs, spec, view)
+    }
+
+    /// The state of correlation `ci` for group `gid`, if it has any.
+    fn group(&self, ci: usize, gid: u32) -> Option<&Group> {
+        let spec = self.corrs.get(ci)?.spec;
+        self.groups.get(&(spec, gid))?.get(*self.slot_pos.get(ci)?)
+    }
+
+    /// The state of correlation `ci` for group `gid`, created when missing.
+    fn group_mut(&mut self, ci: usize, gid: u32) -> Option<&mut Group> {
+        let spec = self.corrs.get(ci)?.spec;
+        let pos = *self.slot_pos.get(ci)?;
+        let width = self.spec_corrs.get(spec).map_or(0, Vec::len);
+        self.groups
+            .entry((spec, gid))
+            .or_insert_with(|| new_slot(width))
+            .get_mut(pos)
     }
 
     /// The open alert for (rule, group), or a new one when the last hit is older than
@@ -1311,8 +1402,7 @@ impl Hunter {
         // Chained correlations: hand this window's evidence to the parents.
         if !parent_keys.is_empty() {
             let items: Vec<Entry> = self
-                .groups
-                .get(&(self.evidence_of(ci), gid))
+                .group(self.evidence_of(ci), gid)
                 .map(|g| {
                     g.entries
                         .iter()
@@ -1324,7 +1414,9 @@ impl Hunter {
             for (p, ptimespan, pkey) in parent_keys {
                 let pcut = epoch.saturating_sub(ptimespan);
                 let pgid = self.intern(&pkey);
-                let q = &mut self.groups.entry((p, pgid)).or_default().entries;
+                let Some(q) = self.group_mut(p, pgid).map(|g| &mut g.entries) else {
+                    continue;
+                };
                 for it in &items {
                     if it.epoch >= pcut && !q.iter().any(|x| x.seq == it.seq) {
                         if q.len() >= MAX_ITEMS_PER_GROUP {
@@ -1351,7 +1443,12 @@ impl Hunter {
         // Only entries not yet in this alert: the window is in sequence order, so walk it
         // from the back. This keeps repeated firings O(new evidence).
         let owner = self.store_of.get(ci).copied().unwrap_or(ci);
-        if let Some(q) = self.groups.get(&(owner, gid)).map(|g| &g.entries) {
+        let evidence = self
+            .corrs
+            .get(owner)
+            .zip(self.slot_pos.get(owner))
+            .and_then(|(c, &pos)| self.groups.get(&(c.spec, gid))?.get(pos));
+        if let Some(q) = evidence.map(|g| &g.entries) {
             b.truncated |= q.len() >= MAX_ITEMS_PER_GROUP;
             let max_seq = b.max_seq;
             let fresh: Vec<&Entry> = q
@@ -1375,22 +1472,28 @@ impl Hunter {
 
     /// Drops evidence groups idle for longer than their window.
     fn sweep(&mut self, now: i64) {
-        let corrs = &self.corrs;
-        self.groups.retain(|(ci, _), g| {
-            let horizon = now.saturating_sub(corrs.get(*ci).map(|c| c.timespan).unwrap_or(0));
-            // Evidence and windows wholly older than the timespan can no longer count;
-            // dropping them is the same as keeping them to be evicted on the next event.
-            if g.entries.back().is_none_or(|last| last.epoch < horizon) {
-                g.entries = VecDeque::new();
+        let (corrs, spec_corrs) = (&self.corrs, &self.spec_corrs);
+        self.groups.retain(|(spec, _), slot| {
+            let members = spec_corrs.get(*spec).map(Vec::as_slice).unwrap_or_default();
+            let mut live = false;
+            for (g, ci) in slot.iter_mut().zip(members) {
+                let horizon = now.saturating_sub(corrs.get(*ci).map(|c| c.timespan).unwrap_or(0));
+                // Evidence and windows wholly older than the timespan can no longer count;
+                // dropping them is the same as keeping them to be evicted on the next
+                // event.
+                if g.entries.back().is_none_or(|last| last.epoch < horizon) {
+                    g.entries = VecDeque::new();
+                }
+                if g.window
+                    .as_ref()
+                    .and_then(Window::newest)
+                    .is_none_or(|t| t < horizon)
+                {
+                    g.window = None;
+                }
+                live |= !g.entries.is_empty() || g.window.is_some();
             }
-            if g.window
-                .as_ref()
-                .and_then(Window::newest)
-                .is_none_or(|t| t < horizon)
-            {
-                g.window = None;
-            }
-            !g.entries.is_empty() || g.window.is_some()
+            live
         });
         let building = &self.building;
         self.open.retain(|_, i| {
