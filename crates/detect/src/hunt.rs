@@ -405,6 +405,9 @@ impl Building {
     }
 }
 
+/// A slot's key: (group-by spec, interned group key).
+type SlotKey = (usize, u32);
+
 /// A slot of `width` empty correlation states.
 fn new_slot(width: usize) -> Box<[Group]> {
     (0..width).map(|_| Group::default()).collect()
@@ -647,7 +650,7 @@ pub struct Hunter {
     /// Evidence and native windows per (group-by spec, group key): one slot holds the
     /// state of every correlation with that group-by, so an event that several of them
     /// count costs one lookup.
-    groups: FxHashMap<(usize, u32), Box<[Group]>>,
+    groups: FxHashMap<SlotKey, Box<[Group]>>,
     /// Per correlation, its position in its spec's slot; per spec, its correlations.
     slot_pos: Vec<usize>,
     spec_corrs: Vec<Vec<usize>>,
@@ -1122,7 +1125,7 @@ impl Hunter {
                 keeps_evidence,
             });
         }
-        let mut slot: Option<((usize, u32), &mut Box<[Group]>)> = None;
+        let mut slot: Option<(SlotKey, &mut Box<[Group]>)> = None;
         for st in &scratch.plan {
             let key = (st.spec, st.gid);
             if slot.as_ref().map(|(k, _)| *k) != Some(key) {
