@@ -48,7 +48,7 @@ pub fn run(args: EventsArgs) -> Result<u8> {
             writeln!(out, "{}", table_header())?;
         }
         // Security-log logins give their user name to the access-log request they belong to.
-        for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
+        for ev in ordered.join_logins(Default::default()) {
             if args.hide_noise && ev.is_noise() {
                 continue;
             }

@@ -203,6 +203,47 @@ pub fn report_rule_errors(set: &RuleSet) -> usize {
     set.errors.len()
 }
 
+/// Events set aside as noise in the parse workers: read, and inside --since/--until. One
+/// cache line per worker, so the workers do not contend for the counters.
+struct NoiseCounts {
+    slots: Vec<PaddedCounts>,
+}
+
+#[derive(Default)]
+#[repr(align(64))]
+struct PaddedCounts {
+    read: std::sync::atomic::AtomicU64,
+    in_range: std::sync::atomic::AtomicU64,
+}
+
+impl NoiseCounts {
+    fn new() -> NoiseCounts {
+        // One slot per rayon worker and one for any other thread.
+        let slots = (0..=rayon::current_num_threads())
+            .map(|_| PaddedCounts::default())
+            .collect();
+        NoiseCounts { slots }
+    }
+
+    fn add(&self, inside: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let slot = rayon::current_thread_index()
+            .and_then(|i| self.slots.get(i))
+            .or(self.slots.last());
+        if let Some(c) = slot {
+            c.read.fetch_add(1, Relaxed);
+            c.in_range.fetch_add(u64::from(inside), Relaxed);
+        }
+    }
+
+    fn totals(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.slots.iter().fold((0, 0), |(r, i), c| {
+            (r + c.read.load(Relaxed), i + c.in_range.load(Relaxed))
+        })
+    }
+}
+
 /// What the hunt thread hands back: the rule report (alerts already merged with anomalies
 /// later), routine suppression and the behaviour report.
 struct HuntOutcome {
@@ -335,27 +376,20 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let progress = ProgressGuard::start(&ing, &inputs, args.input.no_progress);
     // Static resources and polling are only counted, in the parse workers: no rule or
     // analytic reads them, and they are a third of a typical access log.
-    let noise_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let noise_in_range = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let noise = std::sync::Arc::new(NoiseCounts::new());
     let mut ordered = {
-        let (opts, read, in_range) = (
-            opts.clone(),
-            std::sync::Arc::clone(&noise_read),
-            std::sync::Arc::clone(&noise_in_range),
-        );
+        let (opts, noise) = (opts.clone(), std::sync::Arc::clone(&noise));
         ing.ordered_filtered(
             inputs,
-            std::sync::Arc::new(move |ev: &confwatch_event::Event| {
-                use std::sync::atomic::Ordering::Relaxed;
-                match opts.noise_in_range(ev) {
+            std::sync::Arc::new(
+                move |ev: &confwatch_event::Event| match opts.noise_in_range(ev) {
                     None => true,
                     Some(inside) => {
-                        read.fetch_add(1, Relaxed);
-                        in_range.fetch_add(u64::from(inside), Relaxed);
+                        noise.add(inside);
                         false
                     }
-                }
-            }),
+                },
+            ),
         )
     };
     // Four stages overlap: this thread merges the time-ordered stream; a match thread works
@@ -445,7 +479,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut batch = Vec::with_capacity(HUNT_BATCH);
         let send = |full: Vec<confwatch_event::Event>| -> bool { match_tx.send(full).is_ok() };
         // Security-log logins give their user name to the access-log request they belong to.
-        for ev in confwatch_ingest::login_join::join_logins(ordered.by_ref(), Default::default()) {
+        for ev in ordered.join_logins(Default::default()) {
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
                 let empty = recycle_rx
@@ -467,10 +501,8 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut report = rules_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the rule thread panicked"))??;
-        report.stats.count_unevaluated(
-            noise_read.load(std::sync::atomic::Ordering::Relaxed),
-            noise_in_range.load(std::sync::atomic::Ordering::Relaxed),
-        );
+        let (noise_read, noise_in_range) = noise.totals();
+        report.stats.count_unevaluated(noise_read, noise_in_range);
         let engine = uba_worker
             .join()
             .map_err(|_| anyhow::anyhow!("the behaviour thread panicked"))?;
