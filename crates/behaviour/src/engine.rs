@@ -458,7 +458,9 @@ struct DayAcc {
     date: NaiveDate,
     first: DateTime<FixedOffset>,
     last: DateTime<FixedOffset>,
-    pages: FxHashSet<u64>,
+    /// The day's distinct pages, each with the number of the hour (`hour_seq`) it was last
+    /// counted in: one probe per view serves the day's and the hour's distinct counts.
+    pages: FxHashMap<u64, u32>,
     extra_views: u64,
     /// Page views per space, with the first and last view.
     spaces: FxHashMap<Box<str>, (u64, DateTime<FixedOffset>, DateTime<FixedOffset>)>,
@@ -467,7 +469,11 @@ struct DayAcc {
     exports: u64,
     /// Current hour (hours since the epoch in the event's offset) and its distinct pages.
     hour: Option<i64>,
-    hour_pages: FxHashSet<u64>,
+    /// The hour's distinct pages are those of `pages` stamped `hour_seq`, plus (once the
+    /// day's set is full) those in `hour_overflow`; `hour_distinct` counts them.
+    hour_seq: u32,
+    hour_distinct: usize,
+    hour_overflow: FxHashSet<u64>,
     hour_extra: u64,
     hour_first: Option<DateTime<FixedOffset>>,
     hour_last: Option<DateTime<FixedOffset>>,
@@ -499,14 +505,16 @@ impl DayAcc {
             date,
             first: t,
             last: t,
-            pages: FxHashSet::default(),
+            pages: FxHashMap::default(),
             extra_views: 0,
             spaces: FxHashMap::default(),
             searches: 0,
             downloads: 0,
             exports: 0,
             hour: None,
-            hour_pages: FxHashSet::default(),
+            hour_seq: 0,
+            hour_distinct: 0,
+            hour_overflow: FxHashSet::default(),
             hour_extra: 0,
             hour_first: None,
             hour_last: None,
@@ -538,14 +546,17 @@ impl DayAcc {
 
     fn close_hour(&mut self) {
         if self.hour.take().is_some() {
-            let n = self.hour_pages.len() as f64 + self.hour_extra as f64;
+            let n = self.hour_distinct as f64 + self.hour_extra as f64;
             if n > 0.0 {
                 self.hour_counts.push(n);
             }
             if n > self.max_hour.0 {
                 self.max_hour = (n, self.hour_first, self.hour_last);
             }
-            self.hour_pages.clear();
+            // A new stamp empties the hour's set without touching the day's.
+            self.hour_seq = self.hour_seq.wrapping_add(1);
+            self.hour_distinct = 0;
+            self.hour_overflow.clear();
             self.hour_extra = 0;
             self.hour_first = None;
             self.hour_last = None;
@@ -571,8 +582,11 @@ pub struct BehaviourEngine {
     cfg: BehaviourConfig,
     peers: Peers,
     state: EngineState,
-    /// Open days by user (FxHash: looked up once per event; closing sorts by user).
-    open: FxHashMap<Box<str>, DayAcc>,
+    /// Open days, and each user's slot in `open`. The index holds the events' own
+    /// (interned) names and small values, so the lookup per event stays in cache; closing
+    /// sorts by user, so no hash order reaches the output.
+    open: Vec<(Arc<str>, DayAcc)>,
+    open_index: FxHashMap<Arc<str>, usize>,
     clock: Option<NaiveDate>,
     alerts: Vec<Alert>,
     user_days: u64,
@@ -597,7 +611,8 @@ impl BehaviourEngine {
             cfg,
             peers,
             state,
-            open: FxHashMap::default(),
+            open: Vec::new(),
+            open_index: FxHashMap::default(),
             clock: None,
             alerts: Vec::new(),
             user_days: 0,
@@ -631,9 +646,10 @@ impl BehaviourEngine {
 
     /// Feeds one event (in event-time order).
     pub fn observe(&mut self, ev: &Event) {
-        let Some(user) = ev.user.as_deref() else {
+        let Some(name) = &ev.user else {
             return;
         };
+        let user: &str = name;
         if ev.is_noise() {
             return;
         }
@@ -652,7 +668,9 @@ impl BehaviourEngine {
         }
         let max_pages = self.cfg.max_pages_per_day;
         // One lookup for the common case: the user's day is already open.
-        if let Some(acc) = self.open.get_mut(user) {
+        if let Some(&i) = self.open_index.get(user)
+            && let Some((_, acc)) = self.open.get_mut(i)
+        {
             add_event(acc, ev, max_pages);
             return;
         }
@@ -667,22 +685,26 @@ impl BehaviourEngine {
         }
         let mut acc = DayAcc::new(date, ev.timestamp);
         add_event(&mut acc, ev, max_pages);
-        self.open.insert(Box::from(user), acc);
+        self.open_index.insert(Arc::clone(name), self.open.len());
+        self.open.push((Arc::clone(name), acc));
     }
 
     /// Closes every open day dated before `date`, judging them together.
     fn close_before(&mut self, date: NaiveDate) {
         let mut by_date: BTreeMap<NaiveDate, Vec<(String, DayAcc)>> = BTreeMap::new();
-        let users: Vec<Box<str>> = self
-            .open
-            .iter()
-            .filter(|(_, a)| a.date < date)
-            .map(|(u, _)| u.clone())
-            .collect();
-        for u in users {
-            if let Some(acc) = self.open.remove(&u) {
-                by_date.entry(acc.date).or_default().push((u.into(), acc));
-            }
+        let (closing, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|(_, a)| a.date < date);
+        self.open = open;
+        self.open_index.clear();
+        for (i, (u, _)) in self.open.iter().enumerate() {
+            self.open_index.insert(Arc::clone(u), i);
+        }
+        for (u, acc) in closing {
+            by_date
+                .entry(acc.date)
+                .or_default()
+                .push((u.to_string(), acc));
         }
         for (d, mut days) in by_date {
             days.sort_by(|a, b| a.0.cmp(&b.0));
@@ -690,8 +712,8 @@ impl BehaviourEngine {
         }
         self.open_new = self
             .open
-            .keys()
-            .filter(|u| !self.state.users.contains_key(&***u))
+            .iter()
+            .filter(|(u, _)| !self.state.users.contains_key(&**u))
             .count();
     }
 
@@ -1233,6 +1255,45 @@ fn note_agent(acc: &mut DayAcc, ua: &Arc<str>) {
     }
 }
 
+/// Counts one view of page `k` in the day's and the hour's distinct pages. Each set holds
+/// at most `max_pages`; once one is full, every further view counts as an extra view.
+fn count_page(acc: &mut DayAcc, k: u64, max_pages: usize) {
+    let day_full = acc.pages.len() >= max_pages;
+    let hour_full = acc.hour_distinct >= max_pages;
+    if day_full {
+        acc.extra_views += 1;
+    }
+    let seq = acc.hour_seq;
+    let in_hour = match acc.pages.get_mut(&k) {
+        Some(stamp) => {
+            let was = *stamp == seq;
+            if !was && !hour_full {
+                *stamp = seq;
+            }
+            was
+        }
+        None if !day_full => {
+            // Not in the hour's set either when that is full: stamp an older hour.
+            let stamp = if hour_full { seq.wrapping_sub(1) } else { seq };
+            acc.pages.insert(k, stamp);
+            false
+        }
+        // Only pages outside the day's set are kept here, so the two never overlap.
+        None => {
+            if hour_full {
+                true
+            } else {
+                !acc.hour_overflow.insert(k)
+            }
+        }
+    };
+    if hour_full {
+        acc.hour_extra += 1;
+    } else if !in_hour {
+        acc.hour_distinct += 1;
+    }
+}
+
 fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
     let t = ev.timestamp;
     acc.first = acc.first.min(t);
@@ -1268,16 +1329,7 @@ fn add_event(acc: &mut DayAcc, ev: &Event, max_pages: usize) {
     let mut views: u64 = 0;
     if is_page_read(a) {
         if let Some(k) = page_key(ev) {
-            if acc.pages.len() < max_pages {
-                acc.pages.insert(k);
-            } else {
-                acc.extra_views += 1;
-            }
-            if acc.hour_pages.len() < max_pages {
-                acc.hour_pages.insert(k);
-            } else {
-                acc.hour_extra += 1;
-            }
+            count_page(acc, k, max_pages);
             views = 1;
         }
     } else if matches!(a, Action::RestContentList | Action::RestV2List)
@@ -1790,6 +1842,52 @@ mod tests {
                 "10.0.9.3"
             ]
         );
+    }
+
+    #[test]
+    fn one_page_map_counts_as_a_day_set_and_an_hour_set_would() {
+        // Reference: separate day and hour sets, each capped, as the counts are defined.
+        let tz = FixedOffset::east_opt(0).unwrap();
+        let t = tz.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        for max in [1, 3, 5, 1000] {
+            let mut acc = DayAcc::new(t.date_naive(), t);
+            let (mut day, mut hour) = (HashSet::new(), HashSet::new());
+            let (mut extra, mut hour_extra, mut hours) = (0u64, 0u64, Vec::new());
+            let mut x: u64 = 7;
+            for i in 0..400u64 {
+                if i % 50 == 0 {
+                    acc.hour = Some(i as i64);
+                    if i > 0 {
+                        hours.push(hour.len() as f64 + hour_extra as f64);
+                        hour.clear();
+                        hour_extra = 0;
+                    }
+                }
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (x >> 33) % 12;
+                if day.len() < max {
+                    day.insert(k);
+                } else {
+                    extra += 1;
+                }
+                if hour.len() < max {
+                    hour.insert(k);
+                } else {
+                    hour_extra += 1;
+                }
+                count_page(&mut acc, k, max);
+                if i % 50 == 49 {
+                    acc.close_hour();
+                }
+            }
+            hours.push(hour.len() as f64 + hour_extra as f64);
+            assert_eq!(acc.pages(), day.len() as f64 + extra as f64, "max {max}");
+            let mut want = hours.clone();
+            want.retain(|n| *n > 0.0);
+            assert_eq!(acc.hour_counts, want, "max {max}");
+        }
     }
 
     #[test]
