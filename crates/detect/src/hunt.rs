@@ -469,8 +469,17 @@ struct EventScratch {
     fired: Vec<Firing>,
 }
 
-/// A native correlation firing: (correlation index, group-by pairs, distinct count).
-type Firing = (usize, Vec<(String, String)>, f64);
+/// A native correlation firing: (correlation index, group-by spec, group key, aggregated
+/// value).
+type Firing = (usize, usize, u32, f64);
+
+/// The group a correlation fired for: as (field, value) pairs (rsigma's firings), or as the
+/// interned key the native windows already worked out (then the pairs are only built when
+/// an alert opens or a chain needs them).
+enum FireKey<'a> {
+    Pairs(&'a [(String, String)]),
+    Known { spec: usize, gid: u32 },
+}
 
 /// Events and alerts of one hunt.
 #[derive(Debug, Clone, Default)]
@@ -1065,8 +1074,8 @@ impl Hunter {
 
     /// The native correlations that fired on this event.
     fn fire_all(&mut self, scratch: &mut EventScratch, ev: &Event, privileged: bool) {
-        for (ci, pairs, agg) in scratch.fired.drain(..) {
-            self.fire(ci, &pairs, agg, ev, privileged);
+        for (ci, spec, gid, agg) in scratch.fired.drain(..) {
+            self.fire_chain(ci, &FireKey::Known { spec, gid }, agg, ev, privileged, 0);
         }
     }
 
@@ -1162,9 +1171,7 @@ impl Hunter {
                 q.push_back(entry.clone());
             }
             if let Some(agg) = agg {
-                scratch
-                    .fired
-                    .push((st.ci, group_pairs(&self.specs, st.spec, view), agg));
+                scratch.fired.push((st.ci, st.spec, st.gid, agg));
             }
         }
         if alerting {
@@ -1330,20 +1337,20 @@ impl Hunter {
         ev: &Event,
         privileged: bool,
     ) {
-        self.fire_chain(ci, pairs, agg, ev, privileged, 0);
+        self.fire_chain(ci, &FireKey::Pairs(pairs), agg, ev, privileged, 0);
     }
 
     /// `fire`, then hands the firing to the native correlations that chain on `ci`.
     fn fire_chain(
         &mut self,
         ci: usize,
-        pairs: &[(String, String)],
+        key: &FireKey<'_>,
         agg: f64,
         ev: &Event,
         privileged: bool,
         depth: usize,
     ) {
-        self.fire_one(ci, pairs, agg, ev, privileged);
+        self.fire_one(ci, key, agg, ev, privileged);
         // Rule files could reference each other in a loop; real chains are 2-3 deep.
         if depth >= 8 {
             return;
@@ -1365,29 +1372,42 @@ impl Hunter {
             let gid = self.group_key(spec, &view, &mut memo);
             if let Some(pagg) = self.native_occur(p, Input::Corr(ci), gid, &view, epoch, &mut memo)
             {
-                let ppairs = self.pairs(spec, &view);
-                self.fire_chain(p, &ppairs, pagg, ev, privileged, depth + 1);
+                let key = FireKey::Known { spec, gid };
+                self.fire_chain(p, &key, pagg, ev, privileged, depth + 1);
             }
         }
     }
 
-    fn fire_one(
-        &mut self,
-        ci: usize,
-        pairs: &[(String, String)],
-        agg: f64,
-        ev: &Event,
-        privileged: bool,
-    ) {
+    fn fire_one(&mut self, ci: usize, key: &FireKey<'_>, agg: f64, ev: &Event, privileged: bool) {
         let Some(c) = self.corrs.get(ci) else { return };
+        let view = EventView::new(ev, privileged);
+        // The pairs are needed now only to key the parents of a chain.
+        let built;
+        let pairs: Option<&[(String, String)]> = match key {
+            FireKey::Pairs(p) => Some(p),
+            FireKey::Known { spec, .. } if !c.rule.parents.is_empty() => {
+                built = group_pairs(&self.specs, *spec, &view);
+                Some(&built)
+            }
+            FireKey::Known { .. } => None,
+        };
+        let pairs_or_none = pairs.unwrap_or_default();
         let key_of = |group_by: &[String]| -> String {
             let key: Vec<Option<String>> = group_by
                 .iter()
-                .map(|f| pairs.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone()))
+                .map(|f| {
+                    pairs_or_none
+                        .iter()
+                        .find(|(k, _)| k == f)
+                        .map(|(_, v)| v.clone())
+                })
                 .collect();
             key_string(&key)
         };
-        let kstr = key_of(&c.group_by);
+        let kstr = match key {
+            FireKey::Pairs(_) => Some(key_of(&c.group_by)),
+            FireKey::Known { .. } => None,
+        };
         let parent_keys: Vec<(usize, i64, String)> = c
             .rule
             .parents
@@ -1399,7 +1419,11 @@ impl Hunter {
             })
             .collect();
         let (timespan, alerting) = (c.timespan, c.rule.alerting);
-        let gid = self.intern(&kstr);
+        let gid = match (key, kstr) {
+            (FireKey::Known { gid, .. }, _) => *gid,
+            (_, Some(k)) => self.intern(&k),
+            (_, None) => return,
+        };
         let epoch = ev.timestamp.timestamp();
         let cutoff = epoch.saturating_sub(timespan);
         // Chained correlations: hand this window's evidence to the parents.
@@ -1434,8 +1458,14 @@ impl Hunter {
         if !alerting {
             return;
         }
-        let idx = self.episode(RuleRef::Corr(ci), gid, ev.timestamp, timespan, |_| {
-            pairs.iter().cloned().collect()
+        let idx = self.episode(RuleRef::Corr(ci), gid, ev.timestamp, timespan, |h| {
+            match (pairs, key) {
+                (Some(p), _) => p.iter().cloned().collect(),
+                (None, FireKey::Known { spec, .. }) => {
+                    group_pairs(&h.specs, *spec, &view).into_iter().collect()
+                }
+                (None, FireKey::Pairs(p)) => p.iter().cloned().collect(),
+            }
         });
         let Some(b) = self.building.get_mut(idx) else {
             return;
