@@ -193,17 +193,7 @@ impl Ingestor {
         on_events: Option<&mut dyn FnMut(Vec<Event>)>,
     ) -> FileStats {
         match on_events {
-            Some(sink) => {
-                let mut unbox = |batch: Vec<read::Timed>| {
-                    sink(
-                        batch
-                            .into_iter()
-                            .filter_map(|(_, e)| e.map(|e| *e))
-                            .collect(),
-                    );
-                };
-                self.read_input_boxed(input, Some(&mut unbox), None)
-            }
+            Some(sink) => self.read_input_boxed(input, Some(&mut read::unboxing(sink)), None),
             None => self.read_input_boxed(input, None, None),
         }
     }

@@ -48,6 +48,18 @@ pub(crate) type Timed = (i64, Option<Box<Event>>);
 /// Where the events of one input go, in file order.
 pub(crate) type TimedSink<'a> = &'a mut dyn FnMut(Vec<Timed>);
 
+/// A sink of boxed batches that hands `sink` the events themselves (the unfiltered API).
+pub(crate) fn unboxing(sink: &mut dyn FnMut(Vec<Event>)) -> impl FnMut(Vec<Timed>) + '_ {
+    move |batch| {
+        sink(
+            batch
+                .into_iter()
+                .filter_map(|(_, e)| e.map(|e| *e))
+                .collect(),
+        )
+    }
+}
+
 /// What a chunk parse keeps of its events.
 #[derive(Clone, Copy)]
 enum Keep<'a> {
@@ -197,17 +209,7 @@ impl Opened {
     /// every problem is counted in the returned statistics.
     pub fn read(self, ing: &Ingestor, on_events: Option<&mut dyn FnMut(Vec<Event>)>) -> FileStats {
         match on_events {
-            Some(sink) => {
-                let mut unbox = |batch: Vec<Timed>| {
-                    sink(
-                        batch
-                            .into_iter()
-                            .filter_map(|(_, e)| e.map(|e| *e))
-                            .collect(),
-                    );
-                };
-                self.read_boxed(ing, Some(&mut unbox), None)
-            }
+            Some(sink) => self.read_boxed(ing, Some(&mut unboxing(sink)), None),
             None => self.read_boxed(ing, None, None),
         }
     }
