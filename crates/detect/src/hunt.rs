@@ -96,7 +96,8 @@ struct CorrMeta {
 }
 
 /// One contributing event, shared by every rule it matched and every window it falls in.
-/// Text is shared (`Arc<str>`) so evidence sets and samples point at it without copying.
+/// Names that repeat across events (user, agent, method, file) share the event's `Arc<str>`;
+/// the texts particular to the event sit in one buffer, so an item costs two allocations.
 #[derive(Debug)]
 struct Item {
     ts: DateTime<FixedOffset>,
@@ -108,27 +109,40 @@ struct Item {
     user: Option<Arc<str>>,
     client_ip: Option<IpAddr>,
     method: Option<Arc<str>>,
-    url: Option<Arc<str>>,
     status: Option<u16>,
     user_agent: Option<Arc<str>>,
-    search_query: Option<Arc<str>>,
-    page: Option<Arc<str>>,
-    space: Option<Arc<str>>,
-    attachment: Option<Arc<str>>,
-    audit_action: Option<Arc<str>>,
-    audit_message: Option<Arc<str>>,
     rest_items: u32,
+    /// The texts of [`Text`], each cut to [`MAX_TEXT`] bytes, one after another.
+    text: Box<str>,
+    /// Per [`Text`], its byte range in `text`, when the event has it.
+    spans: [Option<(u32, u32)>; TEXTS],
 }
 
-fn cut(s: &str) -> Arc<str> {
+/// The texts an item keeps in its buffer.
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    Url,
+    SearchQuery,
+    Page,
+    Space,
+    Attachment,
+    AuditAction,
+    AuditMessage,
+}
+const TEXTS: usize = 7;
+
+/// Appends `s` to `buf`, cut to [`MAX_TEXT`] bytes (at a character boundary, marked `…`).
+fn push_cut(buf: &mut String, s: &str) {
     if s.len() <= MAX_TEXT {
-        return Arc::from(s);
+        buf.push_str(s);
+        return;
     }
     let mut end = MAX_TEXT;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    Arc::from(format!("{}…", s.get(..end).unwrap_or("")))
+    buf.push_str(s.get(..end).unwrap_or(""));
+    buf.push('…');
 }
 
 /// One detection of one event: which rule matched, in which order. The event time is kept
@@ -143,7 +157,50 @@ struct Entry {
 
 impl Item {
     fn new(ev: &Event) -> Item {
-        let page = crate::view::page_ref(ev);
+        let mut text = String::new();
+        let mut spans = [None; TEXTS];
+        let mut put = |t: Text, write: &dyn Fn(&mut String)| {
+            let start = text.len();
+            write(&mut text);
+            if let (Ok(a), Ok(b), Some(slot)) = (
+                u32::try_from(start),
+                u32::try_from(text.len()),
+                spans.get_mut(t as usize),
+            ) {
+                *slot = Some((a, b));
+            }
+        };
+        if let Some(u) = ev.url.as_deref() {
+            put(Text::Url, &|b| push_cut(b, u));
+        }
+        if let Some(q) = ev.search_query.as_deref() {
+            put(Text::SearchQuery, &|b| push_cut(b, q));
+        }
+        // The page reference as `view::page_ref` spells it, written in place.
+        match (ev.object.page_id, &ev.object.space_key, &ev.object.title) {
+            (Some(id), _, _) => put(Text::Page, &|b| {
+                use std::fmt::Write;
+                let _ = write!(b, "{id}");
+            }),
+            (None, _, Some(_)) => {
+                if let Some(p) = crate::view::page_ref(ev) {
+                    put(Text::Page, &|b| push_cut(b, &p));
+                }
+            }
+            _ => {}
+        }
+        if let Some(k) = ev.object.space_key.as_deref() {
+            put(Text::Space, &|b| push_cut(b, k));
+        }
+        if let Some(a) = ev.object.attachment.as_deref() {
+            put(Text::Attachment, &|b| push_cut(b, a));
+        }
+        if let Some(a) = ev.audit.as_deref() {
+            put(Text::AuditAction, &|b| push_cut(b, &a.action_key));
+            if let Some(m) = a.message.as_deref() {
+                put(Text::AuditMessage, &|b| push_cut(b, m));
+            }
+        }
         Item {
             ts: ev.timestamp,
             file: ev.origin.file.clone(),
@@ -154,25 +211,22 @@ impl Item {
             user: ev.user.clone(),
             client_ip: ev.client_ip,
             method: ev.method.clone(),
-            url: ev.url.as_deref().map(cut),
             status: ev.status,
             user_agent: ev.user_agent.clone(),
-            search_query: ev.search_query.as_deref().map(cut),
-            page: page.as_deref().map(cut),
-            space: ev.object.space_key.as_deref().map(cut),
-            attachment: ev.object.attachment.as_deref().map(cut),
-            audit_action: ev.audit.as_deref().map(|a| cut(&a.action_key)),
-            audit_message: ev
-                .audit
-                .as_deref()
-                .and_then(|a| a.message.as_deref())
-                .map(cut),
             rest_items: rest_items(ev).unwrap_or(0),
+            text: text.into_boxed_str(),
+            spans,
         }
+    }
+
+    fn text(&self, t: Text) -> Option<&str> {
+        let (a, b) = self.spans.get(t as usize).copied().flatten()?;
+        self.text.get(a as usize..b as usize)
     }
 
     fn sample(&self) -> SampleRequest {
         let owned = |v: &Option<Arc<str>>| v.as_deref().map(str::to_owned);
+        let text = |t: Text| self.text(t).map(str::to_owned);
         SampleRequest {
             timestamp: self.ts,
             origin: format!("{}:{}", self.file, self.line),
@@ -180,11 +234,11 @@ impl Item {
             user: owned(&self.user),
             client_ip: self.client_ip.map(|i| i.to_string()),
             method: owned(&self.method),
-            url: owned(&self.url),
+            url: text(Text::Url),
             status: self.status,
             user_agent: owned(&self.user_agent),
-            search_query: owned(&self.search_query),
-            audit_action: owned(&self.audit_action),
+            search_query: text(Text::SearchQuery),
+            audit_action: text(Text::AuditAction),
         }
     }
 }
@@ -229,6 +283,22 @@ impl<T> Default for DistinctValues<T> {
             seen: FxHashSet::default(),
             order: Vec::new(),
         }
+    }
+}
+
+impl DistinctValues<Arc<str>> {
+    /// [`DistinctValues::note`] for borrowed text: allocates only for a new value.
+    fn note_str(&mut self, v: &str) -> bool {
+        if self.seen.contains(v) {
+            return true;
+        }
+        if self.seen.len() >= MAX_DISTINCT {
+            return false;
+        }
+        let v: Arc<str> = Arc::from(v);
+        self.seen.insert(v.clone());
+        self.order.push(v);
+        true
     }
 }
 
@@ -319,6 +389,15 @@ impl Building {
         }
     }
 
+    fn note_text(&mut self, kind: Kind, value: Option<&str>) {
+        if let Some(v) = value
+            && let Some(set) = self.distinct.get_mut(kind as usize)
+            && !set.note_str(v)
+        {
+            self.truncated = true;
+        }
+    }
+
     fn add(&mut self, e: &Entry) {
         if e.seq <= self.max_seq {
             return;
@@ -344,20 +423,20 @@ impl Building {
             self.truncated = true;
         }
         self.note(Kind::UserAgents, &it.user_agent);
-        self.note(Kind::SearchQueries, &it.search_query);
+        self.note_text(Kind::SearchQueries, it.text(Text::SearchQuery));
         if it.content
-            && let Some(p) = &it.page
+            && let Some(p) = it.text(Text::Page)
         {
-            self.note(Kind::Pages, &it.page);
+            self.note_text(Kind::Pages, Some(p));
             let set = self.per_rule_pages.entry(e.rule).or_default();
-            if set.len() < MAX_DISTINCT {
-                set.insert(p.clone());
+            if set.len() < MAX_DISTINCT && !set.contains(p) {
+                set.insert(Arc::from(p));
             }
         }
-        self.note(Kind::Spaces, &it.space);
-        self.note(Kind::Attachments, &it.attachment);
-        self.note(Kind::AuditActions, &it.audit_action);
-        self.note(Kind::AuditMessages, &it.audit_message);
+        self.note_text(Kind::Spaces, it.text(Text::Space));
+        self.note_text(Kind::Attachments, it.text(Text::Attachment));
+        self.note_text(Kind::AuditActions, it.text(Text::AuditAction));
+        self.note_text(Kind::AuditMessages, it.text(Text::AuditMessage));
         if let Some(set) = self.distinct.get_mut(Kind::Actions as usize)
             && !set.order.iter().any(|a| a.as_ref() == it.action)
         {
@@ -1758,6 +1837,35 @@ mod tests {
                 assert_eq!(h.store_of[ci], ci);
             }
         }
+    }
+
+    #[test]
+    fn item_texts_are_cut_at_a_character_boundary_and_kept_apart() {
+        let mut ev = Event::new(
+            DateTime::parse_from_rfc3339("2024-03-01T09:00:00+01:00").unwrap(),
+            SourceFormat::TomcatAccess,
+            Origin {
+                file: Arc::from("access.log"),
+                line: 7,
+            },
+        );
+        // 511 ASCII bytes then a 2-byte character that straddles the 512-byte cut.
+        ev.url = Some(format!("/{}é{}", "a".repeat(510), "b".repeat(100)));
+        ev.object.page_id = Some(98_765);
+        ev.object.space_key = Some("OPS".into());
+        let it = Item::new(&ev);
+        let url = it.text(Text::Url).unwrap();
+        assert!(
+            url.ends_with('…') && url.len() == 511 + '…'.len_utf8(),
+            "{}",
+            url.len()
+        );
+        assert_eq!(it.text(Text::Page), Some("98765"));
+        assert_eq!(it.text(Text::Space), Some("OPS"));
+        assert_eq!(it.text(Text::SearchQuery), None);
+        ev.object.page_id = None;
+        ev.object.title = Some("Runbook".into());
+        assert_eq!(Item::new(&ev).text(Text::Page), Some("OPS/Runbook"));
     }
 
     #[test]
