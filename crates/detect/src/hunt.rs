@@ -487,6 +487,19 @@ impl Building {
 /// A slot's key: (group-by spec, interned group key).
 type SlotKey = (usize, u32);
 
+/// The state of correlation `ci` for group `gid` in `groups`, if it has any (a function of
+/// the fields it reads, so it can be used while other fields are borrowed).
+fn slot_group<'a>(
+    groups: &'a FxHashMap<SlotKey, Box<[Group]>>,
+    corrs: &[CorrMeta],
+    slot_pos: &[usize],
+    ci: usize,
+    gid: u32,
+) -> Option<&'a Group> {
+    let spec = corrs.get(ci)?.spec;
+    groups.get(&(spec, gid))?.get(*slot_pos.get(ci)?)
+}
+
 /// A slot of `width` empty correlation states.
 fn new_slot(width: usize) -> Box<[Group]> {
     (0..width).map(|_| Group::default()).collect()
@@ -1359,8 +1372,7 @@ impl Hunter {
 
     /// The state of correlation `ci` for group `gid`, if it has any.
     fn group(&self, ci: usize, gid: u32) -> Option<&Group> {
-        let spec = self.corrs.get(ci)?.spec;
-        self.groups.get(&(spec, gid))?.get(*self.slot_pos.get(ci)?)
+        slot_group(&self.groups, &self.corrs, &self.slot_pos, ci, gid)
     }
 
     /// The state of correlation `ci` for group `gid`, created when missing.
@@ -1537,15 +1549,18 @@ impl Hunter {
         if !alerting {
             return;
         }
-        let idx = self.episode(RuleRef::Corr(ci), gid, ev.timestamp, timespan, |h| {
-            match (pairs, key) {
-                (Some(p), _) => p.iter().cloned().collect(),
-                (None, FireKey::Known { spec, .. }) => {
+        let idx = self.episode(
+            RuleRef::Corr(ci),
+            gid,
+            ev.timestamp,
+            timespan,
+            |h| match key {
+                FireKey::Pairs(p) => p.iter().cloned().collect(),
+                FireKey::Known { spec, .. } => {
                     group_pairs(&h.specs, *spec, &view).into_iter().collect()
                 }
-                (None, FireKey::Pairs(p)) => p.iter().cloned().collect(),
-            }
-        });
+            },
+        );
         let Some(b) = self.building.get_mut(idx) else {
             return;
         };
@@ -1555,11 +1570,7 @@ impl Hunter {
         // Only entries not yet in this alert: the window is in sequence order, so walk it
         // from the back. This keeps repeated firings O(new evidence).
         let owner = self.store_of.get(ci).copied().unwrap_or(ci);
-        let evidence = self
-            .corrs
-            .get(owner)
-            .zip(self.slot_pos.get(owner))
-            .and_then(|(c, &pos)| self.groups.get(&(c.spec, gid))?.get(pos));
+        let evidence = slot_group(&self.groups, &self.corrs, &self.slot_pos, owner, gid);
         if let Some(q) = evidence.map(|g| &g.entries) {
             b.truncated |= q.len() >= MAX_ITEMS_PER_GROUP;
             let max_seq = b.max_seq;
