@@ -500,6 +500,24 @@ fn slot_group<'a>(
     groups.get(&(spec, gid))?.get(*slot_pos.get(ci)?)
 }
 
+/// [`slot_group`], creating the slot when missing.
+fn slot_group_mut<'a>(
+    groups: &'a mut FxHashMap<SlotKey, Box<[Group]>>,
+    corrs: &[CorrMeta],
+    slot_pos: &[usize],
+    spec_corrs: &[Vec<usize>],
+    ci: usize,
+    gid: u32,
+) -> Option<&'a mut Group> {
+    let spec = corrs.get(ci)?.spec;
+    let pos = *slot_pos.get(ci)?;
+    let width = spec_corrs.get(spec).map_or(0, Vec::len);
+    groups
+        .entry((spec, gid))
+        .or_insert_with(|| new_slot(width))
+        .get_mut(pos)
+}
+
 /// A slot of `width` empty correlation states.
 fn new_slot(width: usize) -> Box<[Group]> {
     (0..width).map(|_| Group::default()).collect()
@@ -1269,7 +1287,9 @@ impl Hunter {
         if alerting {
             let gid = self.group_key(group_spec, view, &mut scratch.memo);
             let idx = self.episode(RuleRef::Det(d), gid, ev.timestamp, window, |h| {
-                h.pairs(group_spec, view).into_iter().collect()
+                group_pairs(&h.specs, group_spec, view)
+                    .into_iter()
+                    .collect()
             });
             if let Some(b) = self.building.get_mut(idx) {
                 b.windows += 1;
@@ -1292,17 +1312,17 @@ impl Hunter {
         memo: &mut Memo,
     ) -> Option<f64> {
         let value = self.field_value(ci, view, memo);
-        let spec = self.corrs.get(ci)?.spec;
-        let pos = *self.slot_pos.get(ci)?;
-        let width = self.spec_corrs.get(spec).map_or(0, Vec::len);
         let Some(Some(nc)) = self.native.get(ci) else {
             return None;
         };
-        let group = self
-            .groups
-            .entry((spec, gid))
-            .or_insert_with(|| new_slot(width))
-            .get_mut(pos)?;
+        let group = slot_group_mut(
+            &mut self.groups,
+            &self.corrs,
+            &self.slot_pos,
+            &self.spec_corrs,
+            ci,
+            gid,
+        )?;
         let w = group.window.get_or_insert_with(|| nc.new_window());
         nc.occur(w, input, epoch, value)
     }
@@ -1364,12 +1384,6 @@ impl Hunter {
         id
     }
 
-    /// The (field, value) pairs of the event for group-by spec `spec`, without the missing
-    /// fields.
-    fn pairs(&self, spec: usize, view: &EventView<'_>) -> Vec<(String, String)> {
-        group_pairs(&self.specs, spec, view)
-    }
-
     /// The state of correlation `ci` for group `gid`, if it has any.
     fn group(&self, ci: usize, gid: u32) -> Option<&Group> {
         slot_group(&self.groups, &self.corrs, &self.slot_pos, ci, gid)
@@ -1377,13 +1391,14 @@ impl Hunter {
 
     /// The state of correlation `ci` for group `gid`, created when missing.
     fn group_mut(&mut self, ci: usize, gid: u32) -> Option<&mut Group> {
-        let spec = self.corrs.get(ci)?.spec;
-        let pos = *self.slot_pos.get(ci)?;
-        let width = self.spec_corrs.get(spec).map_or(0, Vec::len);
-        self.groups
-            .entry((spec, gid))
-            .or_insert_with(|| new_slot(width))
-            .get_mut(pos)
+        slot_group_mut(
+            &mut self.groups,
+            &self.corrs,
+            &self.slot_pos,
+            &self.spec_corrs,
+            ci,
+            gid,
+        )
     }
 
     /// The open alert for (rule, group), or a new one when the last hit is older than
