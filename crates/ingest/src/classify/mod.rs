@@ -81,14 +81,7 @@ pub fn classify(method: Option<&str>, target: &str, status: Option<u16>) -> Clas
     let path = strip_path_params(path);
 
     let mut buf = [""; MAX_SEGMENTS];
-    let mut n = 0;
-    for (slot, seg) in buf
-        .iter_mut()
-        .zip(path.split('/').filter(|s| !s.is_empty()))
-    {
-        *slot = seg;
-        n += 1;
-    }
+    let n = split_segments(path, &mut buf);
     let segs = strip_context(buf.get(..n).unwrap_or(&[]));
 
     let req = routes::Req {
@@ -104,6 +97,28 @@ pub fn classify(method: Option<&str>, target: &str, status: Option<u16>) -> Clas
     };
     c.outcome = rule.outcome(status);
     c
+}
+
+/// Fills `buf` with the first non-empty `/`-separated segments of `path`; returns how many.
+/// A plain byte loop: paths are short, and `str::split` cost more per call than the scan.
+fn split_segments<'a>(path: &'a str, buf: &mut [&'a str; MAX_SEGMENTS]) -> usize {
+    let mut n = 0;
+    let mut start = 0;
+    let bytes = path.as_bytes();
+    for end in (0..bytes.len())
+        .filter(|&i| bytes.get(i) == Some(&b'/'))
+        .chain([bytes.len()])
+    {
+        if end > start {
+            let Some(slot) = buf.get_mut(n) else {
+                break;
+            };
+            *slot = path.get(start..end).unwrap_or("");
+            n += 1;
+        }
+        start = end + 1;
+    }
+    n
 }
 
 /// Removes `scheme://authority` from absolute URLs; other targets are returned unchanged.
@@ -125,7 +140,12 @@ fn strip_origin(t: &str) -> &str {
 
 /// Drops a `;jsessionid=…` path parameter (Tomcat URL rewriting).
 fn strip_path_params(path: &str) -> &str {
-    match path.find(";jsessionid=") {
+    // `str::find` with a string pattern builds a two-way searcher on every call; almost no
+    // path has a `;`, so looking for that byte first costs one `memchr`.
+    let b = path.as_bytes();
+    let at = memchr::memchr_iter(b';', b)
+        .find(|&i| b.get(i..).is_some_and(|r| r.starts_with(b";jsessionid=")));
+    match at {
         Some(i) => path.get(..i).unwrap_or(path),
         None => path,
     }

@@ -15,10 +15,16 @@ where
     'a: 'k,
 {
     query.split('&').filter_map(move |kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         // HTML-escaped links (`&amp;pageId=`) are sometimes logged verbatim.
-        let k = k.strip_prefix("amp;").unwrap_or(k);
-        (k == key).then_some(v)
+        let kv = kv.strip_prefix("amp;").unwrap_or(kv);
+        // Keys hold no `=`, so `kv` names `key` exactly when it is `key` or `key=…`; this
+        // skips looking for the `=` in every pair.
+        let rest = kv.strip_prefix(key)?;
+        if rest.is_empty() {
+            Some("")
+        } else {
+            rest.strip_prefix('=')
+        }
     })
 }
 

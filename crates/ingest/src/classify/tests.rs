@@ -513,3 +513,59 @@ proptest! {
         let _ = classify(None, &url, Some(302));
     }
 }
+
+/// The straightforward forms the fast helpers replaced, kept as the specification.
+mod reference {
+    pub fn params<'a>(query: &'a str, key: &str) -> Vec<&'a str> {
+        query
+            .split('&')
+            .filter_map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                let k = k.strip_prefix("amp;").unwrap_or(k);
+                (k == key).then_some(v)
+            })
+            .collect()
+    }
+
+    pub fn segments(path: &str) -> Vec<&str> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .take(super::super::MAX_SEGMENTS)
+            .collect()
+    }
+
+    pub fn strip_path_params(path: &str) -> &str {
+        match path.find(";jsessionid=") {
+            Some(i) => &path[..i],
+            None => path,
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn params_match_the_reference(
+        q in "[a-zA-Z&=;%+]{0,60}",
+        key in prop::sample::select(vec!["", "a", "amp", "pageId", "key", "x", "amp;a"]),
+    ) {
+        // Keys never hold `=`; `amp;a` checks a key that itself starts with the escape.
+        let got: Vec<&str> = super::query::params(&q, key).collect();
+        prop_assert_eq!(got, reference::params(&q, key));
+    }
+
+    #[test]
+    fn segments_match_the_reference(path in "[a-z/;.]{0,80}") {
+        let mut buf = [""; super::MAX_SEGMENTS];
+        let n = super::split_segments(&path, &mut buf);
+        prop_assert_eq!(buf[..n].to_vec(), reference::segments(&path));
+        prop_assert_eq!(super::strip_path_params(&path), reference::strip_path_params(&path));
+    }
+
+    #[test]
+    fn jsessionid_is_stripped_like_the_reference(
+        a in "[a-z/;=]{0,20}", b in "[a-z/;=]{0,20}", twice in any::<bool>(),
+    ) {
+        let path = if twice { format!("{a};jsessionid={b};jsessionid=x") } else { format!("{a};jsessionid={b}") };
+        prop_assert_eq!(super::strip_path_params(&path), reference::strip_path_params(&path));
+    }
+}
