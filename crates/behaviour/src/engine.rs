@@ -1026,7 +1026,7 @@ impl BehaviourEngine {
                 );
                 a.summary = format!(
                     "{user} was silent for {gap} days (last active {last}) and today read {reads:.0} pages; {}",
-                    ctx.context_text()
+                    ctx.context_text(f::PAGES)
                 );
                 out.push(a);
             }
@@ -1090,7 +1090,7 @@ impl BehaviourEngine {
                 );
                 a.summary = format!(
                     "{user}: {days} consecutive active days of reading outside the usual spaces ({up:.0} views today, allowance {allowance:.0}; accumulated excess {acc_val:.0}); {}",
-                    ctx.context_text()
+                    ctx.context_text(f::UNUSUAL_PAGES)
                 );
                 out.push(a);
             }
@@ -1196,6 +1196,11 @@ impl BehaviourEngine {
 
 /// The organisation-wide pool every user also feeds.
 pub const ORG: &str = "*";
+
+/// `n` with the singular or plural noun, for summaries ("1 active day", "2 active days").
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// Cache key standing for the pooled pages-per-hour samples.
 const HOURLY: usize = usize::MAX;
@@ -1483,12 +1488,16 @@ impl<'a> Context<'a> {
             .collect()
     }
 
-    /// The day's other signals, as a clause.
-    fn context_text(&self) -> String {
+    /// The day's other signals, as a clause; the signal the alert itself is about
+    /// (`feature`) is not repeated.
+    fn context_text(&self, feature: usize) -> String {
         let mut parts = Vec::new();
         let ns = self.new_spaces();
-        if !ns.is_empty() {
-            parts.push(format!("{} spaces never visited before", ns.len()));
+        if !ns.is_empty() && feature != f::NEW_SPACES {
+            parts.push(format!(
+                "{} never visited before",
+                counted(ns.len(), "space", "spaces")
+            ));
         }
         let nn = self.new_networks();
         if !nn.is_empty() {
@@ -1505,7 +1514,10 @@ impl<'a> Context<'a> {
         }
         match self.base.map_or(0, |b| b.active_days) {
             0 => parts.push("first active day: judged against peers only".to_string()),
-            n if n < 5 => parts.push(format!("{n} earlier active days")),
+            n if n < 5 => parts.push(format!(
+                "{} earlier",
+                counted(n as usize, "active day", "active days")
+            )),
             _ => {}
         }
         if parts.is_empty() {
@@ -1534,7 +1546,7 @@ impl<'a> Context<'a> {
             self.user,
             fmt(b.own),
             fmt(b.peer),
-            self.context_text()
+            self.context_text(feature)
         );
         let ratio = if b.bound > 0.0 {
             b.value / b.bound
@@ -1700,6 +1712,13 @@ mod tests {
     }
 
     #[test]
+    fn counted_nouns_agree_with_their_number() {
+        assert_eq!(counted(1, "active day", "active days"), "1 active day");
+        assert_eq!(counted(4, "active day", "active days"), "4 active days");
+        assert_eq!(counted(0, "space", "spaces"), "0 spaces");
+    }
+
+    #[test]
     fn wide_reading_in_new_spaces_is_explained() {
         let r = run(BehaviourConfig::default(), 12, |_| 10, Some(10));
         let a = r
@@ -1711,6 +1730,13 @@ mod tests {
         assert!(a.privileged);
         assert!(
             a.summary.contains("8 spaces never visited before"),
+            "{}",
+            a.summary
+        );
+        // The alert's own signal is not repeated among the day's other signals.
+        assert_eq!(
+            a.summary.matches("never visited before").count(),
+            1,
             "{}",
             a.summary
         );
