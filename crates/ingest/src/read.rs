@@ -388,9 +388,25 @@ fn parse_chunk(
         /// users, threads and agents recur all through a log, so each is allocated once per
         /// thread instead of once per chunk.
         static INTERNER: std::cell::RefCell<Interner> = std::cell::RefCell::default();
+        /// This worker's own copy of the file name (with the name it copies): every event
+        /// clones it, and a count shared by all workers (and the thread that drops the
+        /// events) made each clone fight for one cache line.
+        static FILE: std::cell::RefCell<Option<(Arc<str>, Arc<str>)>> =
+            const { std::cell::RefCell::new(None) };
     }
+    let own_file = FILE.with(|c| {
+        let mut slot = c.borrow_mut();
+        match &*slot {
+            Some((of, own)) if Arc::ptr_eq(of, file) => Arc::clone(own),
+            _ => {
+                let own: Arc<str> = Arc::from(&**file);
+                *slot = Some((Arc::clone(file), Arc::clone(&own)));
+                own
+            }
+        }
+    });
     let interner = INTERNER.with(|c| c.take());
-    let mut ctx = ParseCtx::with_interner(Arc::clone(file), interner);
+    let mut ctx = ParseCtx::with_interner(own_file, interner);
     ctx.summary_only = !keep.any();
     let out = parse_lines(chunk, parser, &mut ctx, max_line, keep);
     INTERNER.with(|c| c.replace(ctx.take_interner()));

@@ -544,8 +544,10 @@ impl AccessLogParser {
         })
     }
 
-    fn build(&self, raw: &Raw<'_>, ts: DateTime<FixedOffset>, ctx: &mut ParseCtx) -> Event {
-        let mut ev = Event::new(ts, SourceFormat::TomcatAccess, ctx.origin());
+    /// Fills the event in its box: built on the stack and then moved, it cost a 472-byte
+    /// copy, and the first reads of the boxed event stalled on that copy's stores.
+    fn build(&self, raw: &Raw<'_>, ts: DateTime<FixedOffset>, ctx: &mut ParseCtx) -> Box<Event> {
+        let mut ev = Box::new(Event::new(ts, SourceFormat::TomcatAccess, ctx.origin()));
         let user = raw
             .user_hdr
             .or(raw.user)
@@ -626,6 +628,6 @@ impl LineParser for AccessLogParser {
         let Some(ts) = timestamp(kind, tv, date) else {
             return LineOutcome::Error(ParseError::BadTimestamp(tv.to_string()));
         };
-        LineOutcome::Event(Box::new(self.build(&raw, ts, ctx)))
+        LineOutcome::Event(self.build(&raw, ts, ctx))
     }
 }
