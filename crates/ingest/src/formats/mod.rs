@@ -54,7 +54,16 @@ pub enum LineOutcome {
 #[derive(Default)]
 pub struct Interner {
     map: FxHashMap<Box<str>, Arc<str>>,
+    /// The last [`FEW`] strings asked for through [`ParseCtx::intern_few`], checked before
+    /// the map.
+    few: Vec<Arc<str>>,
+    /// The `few` slot to overwrite next once it is full.
+    few_next: usize,
 }
+
+/// Strings kept for [`ParseCtx::intern_few`]: enough for the methods and the handful of
+/// user agents of a typical log.
+const FEW: usize = 8;
 
 /// Per-thread state a parser may use: where the record is, and a small interner so that
 /// repeated strings (users, user agents, threads) share one allocation.
@@ -133,6 +142,27 @@ impl ParseCtx {
     }
 }
 
+impl ParseCtx {
+    /// [`ParseCtx::intern`] for fields with few distinct values (methods, user agents): a
+    /// linear look at the last few such strings (lengths first) finds them without hashing
+    /// the text or probing the big map, which no longer fits the L1 cache. Any number of
+    /// distinct values stays correct, only slower by the few comparisons.
+    pub fn intern_few(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.interned.few.iter().find(|a| ***a == *s) {
+            return Arc::clone(a);
+        }
+        let a = self.intern(s);
+        let few = &mut self.interned.few;
+        if few.len() < FEW {
+            few.push(Arc::clone(&a));
+        } else if let Some(slot) = few.get_mut(self.interned.few_next) {
+            *slot = Arc::clone(&a);
+            self.interned.few_next = (self.interned.few_next + 1) % FEW;
+        }
+        a
+    }
+}
+
 /// A parser of one line of a text format.
 pub trait LineParser: Send + Sync {
     /// Parses one line (without its line terminator). `ctx` carries file and line number.
@@ -153,6 +183,25 @@ mod tests {
             ctx.intern(&format!("u{i}"));
         }
         assert!(ctx.interned.map.len() <= INTERN_CAP);
+    }
+
+    #[test]
+    fn intern_few_shares_with_intern_and_stays_bounded() {
+        let mut ctx = ParseCtx::new(Arc::from("f.log"));
+        let a = ctx.intern("GET");
+        assert!(Arc::ptr_eq(&a, &ctx.intern_few("GET")));
+        assert!(Arc::ptr_eq(&a, &ctx.intern_few("GET")));
+        // Many distinct values: each still comes back as its own text, shared.
+        for round in 0..2 {
+            for i in 0..(FEW * 3) {
+                let s = format!("agent/{i}");
+                let got = ctx.intern_few(&s);
+                assert_eq!(&*got, s, "round {round}");
+                assert!(Arc::ptr_eq(&got, &ctx.intern(&s)));
+            }
+        }
+        assert!(ctx.interned.few.len() <= FEW);
+        assert_eq!(&*ctx.intern_few("GET"), "GET");
     }
 
     #[test]

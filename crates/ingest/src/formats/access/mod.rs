@@ -584,7 +584,7 @@ impl AccessLogParser {
 
         ev.user = user.map(|u| ctx.intern(u));
         ev.thread = raw.thread.map(|t| ctx.intern(t));
-        ev.method = raw.method.map(|m| ctx.intern(m));
+        ev.method = raw.method.map(|m| ctx.intern_few(m));
         ev.url = match (raw.uri, raw.path) {
             (Some((u, q)), _) => Some(unescape(u, q).into_owned()),
             (None, Some(p)) => Some(match raw.query {
@@ -597,7 +597,7 @@ impl AccessLogParser {
         ev.bytes = raw.bytes;
         ev.duration_ms = raw.duration_ms;
         ev.referer = raw.referer.map(|(r, q)| unescape(r, q).into_owned());
-        ev.user_agent = raw.user_agent.map(|(a, q)| ctx.intern(&unescape(a, q)));
+        ev.user_agent = raw.user_agent.map(|(a, q)| ctx.intern_few(&unescape(a, q)));
         ev.session_id = raw.session.map(str::to_string);
         crate::classify::classify_into(&mut ev);
         ev
