@@ -1515,8 +1515,8 @@ impl<'a> Context<'a> {
         match self.base.map_or(0, |b| b.active_days) {
             0 => parts.push("first active day: judged against peers only".to_string()),
             n if n < 5 => parts.push(format!(
-                "{} earlier",
-                counted(n as usize, "active day", "active days")
+                "{}",
+                counted(n as usize, "earlier active day", "earlier active days")
             )),
             _ => {}
         }
@@ -1713,8 +1713,9 @@ mod tests {
 
     #[test]
     fn counted_nouns_agree_with_their_number() {
-        assert_eq!(counted(1, "active day", "active days"), "1 active day");
-        assert_eq!(counted(4, "active day", "active days"), "4 active days");
+        let days = |n| counted(n, "earlier active day", "earlier active days");
+        assert_eq!(days(1), "1 earlier active day");
+        assert_eq!(days(4), "4 earlier active days");
         assert_eq!(counted(0, "space", "spaces"), "0 spaces");
     }
 
