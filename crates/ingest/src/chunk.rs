@@ -151,27 +151,37 @@ impl<R: Read> Chunker<R> {
 
 /// Iterates the lines of a chunk as `(line_number, bytes)`, without the `\n` or a `\r\n`.
 pub fn lines(chunk: &Chunk) -> impl Iterator<Item = (u64, &[u8])> {
+    line_spans(chunk).map(|(n, span)| (n, chunk.data.get(span).unwrap_or_default()))
+}
+
+/// [`lines`] as byte ranges of `chunk.data`, so a caller that validated the whole chunk as
+/// UTF-8 once can take each line as `&str` without validating it again.
+pub fn line_spans(chunk: &Chunk) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> + '_ {
     let mut n = chunk.first_line;
     let data = &chunk.data[..];
-    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let end = data.len() - usize::from(data.ends_with(b"\n"));
     // memchr finds each newline many bytes at a time (a byte-wise split was ~5% of parsing).
-    let mut rest = (!data.is_empty()).then_some(body);
+    let mut from = (!data.is_empty()).then_some(0);
     std::iter::from_fn(move || {
-        let r = rest?;
-        let line = match memchr::memchr(b'\n', r) {
+        let start = from?;
+        let stop = match data.get(start..end).and_then(|r| memchr::memchr(b'\n', r)) {
             Some(p) => {
-                rest = r.get(p + 1..);
-                r.get(..p)?
+                from = Some(start + p + 1);
+                start + p
             }
             None => {
-                rest = None;
-                r
+                from = None;
+                end
             }
         };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let stop = if stop > start && data.get(stop - 1) == Some(&b'\r') {
+            stop - 1
+        } else {
+            stop
+        };
         let here = n;
         n += 1;
-        Some((here, line))
+        Some((here, start..stop))
     })
 }
 
@@ -223,6 +233,26 @@ mod tests {
         let (lines, over) = collect(&text, 1024, 4096);
         assert_eq!(over, vec![2]);
         assert_eq!(lines, vec![(1, b"first".to_vec()), (3, b"third".to_vec())]);
+    }
+
+    proptest::proptest! {
+        /// Lines are `\n`-separated, a final `\n` ends the last line, one `\r` before
+        /// each end is dropped.
+        #[test]
+        fn lines_split_like_the_reference(data in "[ab\r\n]{0,40}") {
+            let chunk = Chunk { data: data.clone().into_bytes(), first_line: 7, overlong: Vec::new() };
+            let got: Vec<(u64, Vec<u8>)> = lines(&chunk).map(|(n, l)| (n, l.to_vec())).collect();
+            let body = data.strip_suffix('\n').unwrap_or(&data);
+            let want: Vec<(u64, Vec<u8>)> = if data.is_empty() {
+                Vec::new()
+            } else {
+                body.split('\n')
+                    .zip(7..)
+                    .map(|(l, n)| (n, l.strip_suffix('\r').unwrap_or(l).as_bytes().to_vec()))
+                    .collect()
+            };
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

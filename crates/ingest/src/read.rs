@@ -421,8 +421,12 @@ fn parse_lines(
     keep: Keep<'_>,
 ) -> Parsed {
     let mut out = Parsed::default();
-    for (n, raw) in chunk::lines(chunk) {
+    // One validation of the whole chunk is cheaper than one per line; lines end at ASCII
+    // bytes, so each is then a valid `&str` slice of it. Invalid chunks fall back per line.
+    let whole = std::str::from_utf8(&chunk.data).ok();
+    for (n, span) in chunk::line_spans(chunk) {
         ctx.set_line(n);
+        let raw = chunk.data.get(span.clone()).unwrap_or_default();
         if raw.len() > max_line {
             out.records += 1;
             out.errors
@@ -430,7 +434,10 @@ fn parse_lines(
             continue;
         }
         let decoded: String;
-        let line: &str = match std::str::from_utf8(raw) {
+        let line: &str = match whole
+            .and_then(|w| w.get(span))
+            .map_or_else(|| std::str::from_utf8(raw), Ok)
+        {
             Ok(s) => s,
             Err(_) => {
                 // Keep the event: an attacker must not hide requests behind one bad byte.
@@ -439,7 +446,7 @@ fn parse_lines(
                 &decoded
             }
         };
-        if line.trim().is_empty() {
+        if is_blank(line) {
             continue;
         }
         out.records += 1;
@@ -457,6 +464,15 @@ fn parse_lines(
         }
     }
     out
+}
+
+/// `line.trim().is_empty()`, answered from the first byte for the usual line that starts
+/// with a visible ASCII character.
+pub(crate) fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(c) if c.is_ascii_graphic() => false,
+        _ => line.trim().is_empty(),
+    }
 }
 
 /// Parses one JSON line: a record, an array of records or an envelope. Returns a reason when

@@ -17,6 +17,13 @@ where
     query.split('&').filter_map(move |kv| {
         // HTML-escaped links (`&amp;pageId=`) are sometimes logged verbatim.
         let kv = kv.strip_prefix("amp;").unwrap_or(kv);
+        // Most pairs differ from the key in their first byte: that check avoids a `memcmp`
+        // call per pair.
+        if let (Some(a), Some(b)) = (kv.as_bytes().first(), key.as_bytes().first())
+            && a != b
+        {
+            return None;
+        }
         // Keys hold no `=`, so `kv` names `key` exactly when it is `key` or `key=…`; this
         // skips looking for the `=` in every pair.
         let rest = kv.strip_prefix(key)?;

@@ -612,7 +612,7 @@ fn trim_line(line: &str) -> &str {
 impl LineParser for AccessLogParser {
     fn parse_line(&self, line: &str, ctx: &mut ParseCtx) -> LineOutcome {
         let line = trim_line(line);
-        if line.trim().is_empty() {
+        if crate::read::is_blank(line) {
             return LineOutcome::Skip;
         }
         let raw = match self.scan(line) {
