@@ -48,7 +48,7 @@ pub fn run(args: EventsArgs) -> Result<u8> {
             writeln!(out, "{}", table_header())?;
         }
         // Security-log logins give their user name to the access-log request they belong to.
-        for ev in ordered.join_logins(Default::default()) {
+        for ev in ordered.join_logins(args.input.login_join()) {
             if args.hide_noise && ev.is_noise() {
                 continue;
             }

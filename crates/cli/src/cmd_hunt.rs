@@ -479,7 +479,7 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         let mut batch = Vec::with_capacity(HUNT_BATCH);
         let send = |full: Vec<confwatch_event::Event>| -> bool { match_tx.send(full).is_ok() };
         // Security-log logins give their user name to the access-log request they belong to.
-        for ev in ordered.join_logins(Default::default()) {
+        for ev in ordered.join_logins(args.input.login_join()) {
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
                 let empty = recycle_rx

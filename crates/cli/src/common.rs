@@ -3,8 +3,9 @@
 
 use anyhow::{Context, Result};
 use confwatch_ingest::formats::access::DurationUnit;
+use confwatch_ingest::login_join::NodeScope;
 use confwatch_ingest::stats::RunStats;
-use confwatch_ingest::{IngestOptions, Ingestor, Input};
+use confwatch_ingest::{IngestOptions, Ingestor, Input, LoginJoinOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -46,6 +47,12 @@ pub struct InputArgs {
     /// Never show a progress bar.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+
+    /// All logs come from one Confluence node: pair the access-log and security-log lines
+    /// of a login even when the two files sit in unrelated folders. Wrong for a cluster,
+    /// whose nodes reuse thread names (by default only files in the same folder pair).
+    #[arg(long = "single-node")]
+    pub single_node: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -55,6 +62,18 @@ pub enum DurationArg {
 }
 
 impl InputArgs {
+    /// How access-log and security-log halves of one login are paired.
+    pub fn login_join(&self) -> LoginJoinOptions {
+        LoginJoinOptions {
+            node_scope: if self.single_node {
+                NodeScope::Anywhere
+            } else {
+                NodeScope::SameFolder
+            },
+            ..LoginJoinOptions::default()
+        }
+    }
+
     /// Builds the ingestor these flags describe.
     pub fn ingestor(&self) -> Result<Arc<Ingestor>> {
         if let Some(n) = self.threads {

@@ -229,6 +229,48 @@ fn spray_across_accounts_is_seen_by_joining_access_and_security_logs() {
     );
 }
 
+/// One node whose two logs were collected into unrelated folders (a SIEM export, say):
+/// they pair only with `--single-node`.
+#[test]
+fn single_node_pairs_logs_collected_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = Node::default();
+    for i in 0..8u32 {
+        n.login(
+            60 + i * 20,
+            i % 4 + 1,
+            "198.51.100.7",
+            &format!("user{i}"),
+            false,
+            SCRIPT,
+        );
+    }
+    let (tomcat, app) = (
+        dir.path().join("tomcat-export"),
+        dir.path().join("app-export"),
+    );
+    std::fs::create_dir_all(&tomcat).unwrap();
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(tomcat.join("conf_access_log.2026-03-02.log"), &n.access).unwrap();
+    std::fs::write(app.join("atlassian-confluence-security.log"), &n.security).unwrap();
+
+    // By default files in different folders are taken for different nodes.
+    let (_, alerts) = confwatch("hunt", dir.path(), &[]);
+    assert!(spray_alerts(&alerts).is_empty(), "{alerts:#?}");
+    let (_, alerts) = confwatch("hunt", dir.path(), &["--single-node"]);
+    assert_eq!(spray_alerts(&alerts).len(), 1, "{alerts:#?}");
+    let (code, events) = confwatch("events", dir.path(), &["--single-node"]);
+    assert_eq!(code, 0);
+    let logins: Vec<&Value> = events.iter().filter(|e| e["action"] == "login").collect();
+    assert_eq!(logins.len(), 8, "one event per attempt: {logins:#?}");
+    assert!(
+        logins
+            .iter()
+            .all(|e| e["format"] == "tomcat-access" && e["user"].is_string()),
+        "{logins:#?}"
+    );
+}
+
 #[test]
 fn one_account_failing_six_times_is_not_a_spray() {
     let dir = tempfile::tempdir().unwrap();
