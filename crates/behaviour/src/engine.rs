@@ -1514,9 +1514,10 @@ impl<'a> Context<'a> {
         }
         match self.base.map_or(0, |b| b.active_days) {
             0 => parts.push("first active day: judged against peers only".to_string()),
-            n if n < 5 => parts.push(format!(
-                "{}",
-                counted(n as usize, "earlier active day", "earlier active days")
+            n if n < 5 => parts.push(counted(
+                n as usize,
+                "earlier active day",
+                "earlier active days",
             )),
             _ => {}
         }
