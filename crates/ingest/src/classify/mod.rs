@@ -105,10 +105,12 @@ fn split_segments<'a>(path: &'a str, buf: &mut [&'a str; MAX_SEGMENTS]) -> usize
     let mut n = 0;
     let mut start = 0;
     let bytes = path.as_bytes();
-    for end in (0..bytes.len())
-        .filter(|&i| bytes.get(i) == Some(&b'/'))
-        .chain([bytes.len()])
-    {
+    let ends = bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &c)| (c == b'/').then_some(i))
+        .chain([bytes.len()]);
+    for end in ends {
         if end > start {
             let Some(slot) = buf.get_mut(n) else {
                 break;

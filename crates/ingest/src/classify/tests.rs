@@ -489,6 +489,43 @@ fn timing() {
     eprintln!("{:?} per URL", start.elapsed() / u32::try_from(n).unwrap());
 }
 
+/// Speed on real-shaped requests: the first 100,000 lines of the ingestion benchmark's log
+/// (`bench/out/access-100mb.log`, made by the bench scripts), best of five passes.
+#[test]
+#[ignore = "timing; run with --ignored --release after generating the benchmark log"]
+fn timing_bench_log() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/out/access-100mb.log"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("{path} not found; skipped");
+        return;
+    };
+    // `[time zone] user thread ip METHOD URL PROTO STATUS ...`
+    let reqs: Vec<(String, String, Option<u16>)> = text
+        .lines()
+        .take(100_000)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            Some((
+                f.get(5)?.to_string(),
+                f.get(6)?.to_string(),
+                f.get(8)?.parse().ok(),
+            ))
+        })
+        .collect();
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        for (m, u, st) in &reqs {
+            std::hint::black_box(classify(Some(m), u, *st));
+        }
+        best = best.min(start.elapsed());
+    }
+    eprintln!("{:?} per URL", best / u32::try_from(reqs.len()).unwrap());
+}
+
 proptest! {
     #[test]
     fn never_panics_on_arbitrary_input(m in proptest::option::of(".{0,8}"), url in ".{0,200}", st in proptest::option::of(any::<u16>())) {
