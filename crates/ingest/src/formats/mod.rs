@@ -58,8 +58,8 @@ pub struct Interner {
     /// and one allocation per new string instead of two.
     map: FxHashSet<Arc<str>>,
     /// The last [`FEW`] strings asked for through [`ParseCtx::intern_few`], checked before
-    /// the map.
-    few: Vec<Arc<str>>,
+    /// the map; each with up to [`COPIES`] copies (the first is the map's).
+    few: Vec<Vec<Arc<str>>>,
     /// The `few` slot to overwrite next once it is full.
     few_next: usize,
 }
@@ -67,6 +67,11 @@ pub struct Interner {
 /// Strings kept for [`ParseCtx::intern_few`]: enough for the methods and the handful of
 /// user agents of a typical log.
 const FEW: usize = 8;
+/// Copies of each `few` string, used in turn for runs of [`COPY_RUN`] lines: the thread that
+/// drops the events (far behind) then decrements another copy's count than the one this
+/// parser increments, instead of both fighting over one cache line on every line.
+const COPIES: usize = 8;
+const COPY_RUN: u64 = 64;
 
 /// Per-thread state a parser may use: where the record is, and a small interner so that
 /// repeated strings (users, user agents, threads) share one allocation.
@@ -150,16 +155,30 @@ impl ParseCtx {
     /// linear look at the last few such strings (lengths first) finds them without hashing
     /// the text or probing the big map, which no longer fits the L1 cache. Any number of
     /// distinct values stays correct, only slower by the few comparisons.
+    ///
+    /// The `Arc` returned is one of [`COPIES`] copies of the same text, chosen by the line
+    /// number, so it is shared but not always the same allocation as [`ParseCtx::intern`]'s.
     pub fn intern_few(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.interned.few.iter().find(|a| ***a == *s) {
-            return Arc::clone(a);
+        let k = usize::try_from(self.line / COPY_RUN).unwrap_or(0) % COPIES;
+        if let Some(copies) = self
+            .interned
+            .few
+            .iter_mut()
+            .find(|c| c.first().is_some_and(|a| **a == *s))
+        {
+            if let Some(a) = copies.get(k) {
+                return Arc::clone(a);
+            }
+            let a: Arc<str> = Arc::from(s);
+            copies.push(Arc::clone(&a));
+            return a;
         }
         let a = self.intern(s);
         let few = &mut self.interned.few;
         if few.len() < FEW {
-            few.push(Arc::clone(&a));
+            few.push(vec![Arc::clone(&a)]);
         } else if let Some(slot) = few.get_mut(self.interned.few_next) {
-            *slot = Arc::clone(&a);
+            *slot = vec![Arc::clone(&a)];
             self.interned.few_next = (self.interned.few_next + 1) % FEW;
         }
         a
@@ -205,6 +224,25 @@ mod tests {
         }
         assert!(ctx.interned.few.len() <= FEW);
         assert_eq!(&*ctx.intern_few("GET"), "GET");
+    }
+
+    #[test]
+    fn intern_few_takes_turns_among_bounded_copies() {
+        let mut ctx = ParseCtx::new(Arc::from("f.log"));
+        let mut seen: Vec<Arc<str>> = Vec::new();
+        for line in 0..(COPY_RUN * COPIES as u64 * 3) {
+            ctx.set_line(line);
+            let a = ctx.intern_few("Mozilla/5.0");
+            assert_eq!(&*a, "Mozilla/5.0");
+            // The same copy for a whole run of lines.
+            ctx.set_line(line - line % COPY_RUN);
+            assert!(Arc::ptr_eq(&a, &ctx.intern_few("Mozilla/5.0")));
+            if !seen.iter().any(|s| Arc::ptr_eq(s, &a)) {
+                seen.push(a);
+            }
+        }
+        assert_eq!(seen.len(), COPIES);
+        assert!(ctx.interned.few.iter().all(|c| c.len() <= COPIES));
     }
 
     #[test]
