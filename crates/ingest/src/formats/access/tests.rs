@@ -760,3 +760,30 @@ fn access_throughput() {
         n as f64 / start.elapsed().as_secs_f64()
     );
 }
+
+/// Speed of `scan` alone on real-shaped lines: the first 100,000 lines of the ingestion
+/// benchmark's log (`bench/out/access-100mb.log`), best of five passes.
+#[test]
+#[ignore = "timing; run with --ignored --release after generating the benchmark log"]
+fn timing_scan_bench_log() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/out/access-100mb.log"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("{path} not found; skipped");
+        return;
+    };
+    let p = parser(preset("installer").unwrap());
+    let lines: Vec<&str> = text.lines().take(100_000).collect();
+    assert!(lines.iter().all(|l| p.scan(l).is_ok()));
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        for l in &lines {
+            let _ = std::hint::black_box(p.scan(l));
+        }
+        best = best.min(start.elapsed());
+    }
+    eprintln!("{:?} per line", best / u32::try_from(lines.len()).unwrap());
+}
