@@ -26,7 +26,7 @@ fi
 "$PY" -c "import duckdb" 2>/dev/null || { [ -x "$OUT/venv/bin/python" ] && PY="$OUT/venv/bin/python"; }
 
 cargo build --release -q -p confwatch
-BIN=target/release/confwatch
+BIN=${CARGO_TARGET_DIR:-target}/release/confwatch
 
 # Warm the page cache so every contender reads from memory.
 cat "$LOG" > /dev/null
