@@ -20,6 +20,8 @@ pub mod merge;
 pub mod read;
 pub mod sniff;
 pub mod stats;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 use chrono::{FixedOffset, Offset};

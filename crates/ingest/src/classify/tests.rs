@@ -494,12 +494,7 @@ fn timing() {
 #[test]
 #[ignore = "timing; run with --ignored --release after generating the benchmark log"]
 fn timing_bench_log() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../bench/out/access-100mb.log"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("{path} not found; skipped");
+    let Some(text) = crate::test_support::bench_log() else {
         return;
     };
     // `[time zone] user thread ip METHOD URL PROTO STATUS ...`

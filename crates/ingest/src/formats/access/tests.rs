@@ -766,12 +766,7 @@ fn access_throughput() {
 #[test]
 #[ignore = "timing; run with --ignored --release after generating the benchmark log"]
 fn timing_scan_bench_log() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../bench/out/access-100mb.log"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("{path} not found; skipped");
+    let Some(text) = crate::test_support::bench_log() else {
         return;
     };
     let p = parser(preset("installer").unwrap());
