@@ -404,11 +404,12 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     // Emptied batches go back to the merge thread: a fresh half-megabyte batch per 1,024
     // events cost a page fault per 4 KiB (the kernel zeroing pages) in the profiles.
     let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(16);
-    // Whichever of the two workers lets go of a batch last hands the emptied vector back.
+    // Whichever of the two workers lets go of a batch last hands the vector back, events
+    // and all: the merge thread drops them, which keeps ~0.3 CPU-s per GB of frees off the
+    // rule thread, the longest of the pipeline.
     let give_back =
         |batch: Batch, tx: &std::sync::mpsc::SyncSender<Vec<confwatch_event::Event>>| {
-            if let Ok(mut v) = std::sync::Arc::try_unwrap(batch) {
-                v.clear();
+            if let Ok(v) = std::sync::Arc::try_unwrap(batch) {
                 let _ = tx.try_send(v);
             }
         };
@@ -482,9 +483,10 @@ pub fn run(args: HuntArgs) -> Result<u8> {
         for ev in ordered.join_logins(args.input.login_join()) {
             batch.push(ev);
             if batch.len() >= HUNT_BATCH {
-                let empty = recycle_rx
+                let mut empty = recycle_rx
                     .try_recv()
                     .unwrap_or_else(|_| Vec::with_capacity(HUNT_BATCH));
+                empty.clear();
                 let full = std::mem::replace(&mut batch, empty);
                 if !send(full) {
                     break;
