@@ -15,9 +15,9 @@ use confwatch_behaviour::{BehaviourConfig, BehaviourEngine, Peers};
 use confwatch_detect::{HuntConfig, HuntOptions, Hunter, Matched, RuleSet};
 use confwatch_ingest::{IngestOptions, Ingestor};
 
-// The same allocator and setting as the binary, so the stages cost what they cost there.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The binary's allocator and its tuning, so the stages cost what they cost there.
+#[path = "../src/alloc.rs"]
+mod alloc;
 
 /// CPU time of the calling thread, in seconds (/proc/thread-self/schedstat: ns on CPU).
 fn thread_cpu() -> f64 {
@@ -44,9 +44,7 @@ fn process_cpu() -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // mi_option_purge_delay = -1, as in main.rs.
-    // SAFETY: sets one integer option before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+    alloc::tune();
     let paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     if paths.is_empty() {
         return Err("usage: stage_cost LOG...".into());

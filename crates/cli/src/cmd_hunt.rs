@@ -401,8 +401,9 @@ pub fn run(args: HuntArgs) -> Result<u8> {
     let (rules_tx, rules_rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<Matched>)>(8);
     let (uba_tx, uba_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
     let uba_tx = behaviour.then_some(uba_tx);
-    // Emptied batches go back to the merge thread: a fresh half-megabyte batch per 1,024
-    // events cost a page fault per 4 KiB (the kernel zeroing pages) in the profiles.
+    // Used batches go back to the merge thread, which empties and refills them: a fresh
+    // half-megabyte batch per 1,024 events cost a page fault per 4 KiB (the kernel zeroing
+    // pages) in the profiles.
     let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<confwatch_event::Event>>(16);
     // Whichever of the two workers lets go of a batch last hands the vector back, events
     // and all: the merge thread drops them, which keeps ~0.3 CPU-s per GB of frees off the

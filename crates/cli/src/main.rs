@@ -2,6 +2,7 @@
 //! No detection or parsing logic lives here; each `cmd_*` module builds a pipeline from
 //! library parts, shows progress and maps errors to exit codes (see `docs/exit-codes.md`).
 
+mod alloc;
 mod cmd_baseline;
 mod cmd_demo;
 mod cmd_eval;
@@ -13,11 +14,6 @@ mod cmd_simulate;
 mod common;
 
 use clap::{Parser, Subcommand};
-
-// mimalloc: parsing allocates a few small strings per line; the system allocator spent
-// ~15% of ingest time in malloc/free (perf), mimalloc removes most of it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -56,16 +52,8 @@ enum Command {
 /// Exit code for usage errors and fatal failures (documented in docs/exit-codes.md).
 pub const EXIT_FATAL: u8 = 2;
 
-/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (the same index in v2 and v3).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> ExitCode {
-    // Parsing threads allocate events that the hunt threads free. By default mimalloc gives
-    // emptied pages back to the kernel after 10 ms, and the parsers soon fault them in again
-    // as zeroed (transparent huge) pages: perf showed 16% of hunt in `clear_page_erms` and
-    // 0.3-0.6 s of system time per 100 MB. Never purging keeps the peak RSS about the same.
-    // SAFETY: sets one integer option before any other thread exists; no pointers involved.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    alloc::tune();
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
